@@ -1,0 +1,3 @@
+module github.com/seed405ffdea/mosn/api
+
+go 1.26
