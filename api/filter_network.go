@@ -71,3 +71,10 @@ type NetworkFilterChainFactory interface {
 // NetworkFilterFactory builds a NetworkFilterChainFactory from the filter's
 // raw "config" object. Decoding is strict: unknown fields are an error.
 type NetworkFilterFactory func(config json.RawMessage) (NetworkFilterChainFactory, error)
+
+// Drainer is an optional interface of a ConnectionServer: Drain asks it to
+// finish the request in progress, not to start another, and return from
+// Serve (graceful shutdown). It may be called from any goroutine.
+type Drainer interface {
+	Drain()
+}

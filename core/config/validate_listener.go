@@ -1,0 +1,233 @@
+package config
+
+import (
+	"sort"
+	"strings"
+)
+
+// networks are MOSN's listener networks; only tcp is implemented.
+var networks = []string{"tcp", "udp", "unix"}
+
+func (v *validator) listener(l *ListenerConfig, path string) error {
+	network := strings.ToLower(l.Network)
+	switch network {
+	case "":
+		network = DefaultNetwork
+	case "tcp":
+	case "udp", "unix":
+		return notSupportedf(path+".network", "network %q", l.Network)
+	default:
+		return unknownValue(path+".network", "network", l.Network, networks)
+	}
+	l.Network = network
+
+	if l.Address == "" {
+		return fieldErr(path+".address", "required")
+	}
+	if _, _, err := checkAddr(l.Address, 0); err != nil {
+		return causeErr(path+".address", err, "invalid address %q: %v", l.Address, err)
+	}
+	if !l.BindPort {
+		return notSupported(path+".bind_port", "a listener that does not bind its address (bind_port false)")
+	}
+	if l.Name == "" {
+		l.Name = l.Address
+	}
+	if first, dup := v.listenerNames[l.Name]; dup {
+		return fieldErr(path+".name", "duplicate listener name %q (first at %s)", l.Name, first)
+	}
+	v.listenerNames[l.Name] = path
+	if first, dup := v.listenerAddrs[l.Address]; dup {
+		return fieldErr(path+".address", "address %q is already used by %s", l.Address, first)
+	}
+	v.listenerAddrs[l.Address] = path
+
+	switch {
+	case l.Type != "":
+		return notSupported(path+".type", "")
+	case l.UseOriginalDst != "":
+		return notSupported(path+".use_original_dst", "")
+	case l.Inspector:
+		return notSupported(path+".inspector", "")
+	case l.TunnelListener:
+		return notSupported(path+".tunnel_listener", "")
+	}
+	if len(l.ListenerFilters) > 0 {
+		f := &l.ListenerFilters[0]
+		fp := path + ".listener_filters[0]"
+		if f.Type == "" {
+			return fieldErr(fp+".type", "required")
+		}
+		return notSupportedf(fp, "listener filter type %q", f.Type)
+	}
+
+	if len(l.FilterChains) == 0 {
+		return fieldErr(path+".filter_chains", "exactly one filter chain is required")
+	}
+	if len(l.FilterChains) > 1 {
+		return notSupported(indexPath(path+".filter_chains", 1), "more than one filter chain")
+	}
+	if err := v.filterChain(&l.FilterChains[0], indexPath(path+".filter_chains", 0)); err != nil {
+		return err
+	}
+	for i := range l.StreamFilters {
+		if err := v.streamFilter(&l.StreamFilters[i], indexPath(path+".stream_filters", i)); err != nil {
+			return err
+		}
+	}
+	for i, al := range l.AccessLogs {
+		if al.Path == "" {
+			return fieldErr(indexPath(path+".access_logs", i)+".log_path", "required")
+		}
+	}
+	switch {
+	case l.ConnectionIdleTimeout == nil:
+		l.ConnectionIdleTimeout = &Duration{DefaultConnectionIdleTimeout}
+	case l.ConnectionIdleTimeout.Duration < 0:
+		return fieldErr(path+".connection_idle_timeout", "must not be negative, got %s", l.ConnectionIdleTimeout)
+	}
+	return nil
+}
+
+func (v *validator) filterChain(fc *FilterChainConfig, path string) error {
+	if fc.FilterChainMatch != "" {
+		return notSupported(path+".match", "filter chain matching")
+	}
+	if fc.TLSContext != nil && len(fc.TLSContextSet) > 0 {
+		return fieldErr(path+".tls_context_set", "tls_context and tls_context_set are mutually exclusive")
+	}
+	if fc.TLSContext != nil && fc.TLSContext.Status {
+		return notSupported(path+".tls_context", "TLS")
+	}
+	for i := range fc.TLSContextSet {
+		if fc.TLSContextSet[i].Status {
+			return notSupported(indexPath(path+".tls_context_set", i), "TLS")
+		}
+	}
+	if len(fc.Filters) == 0 {
+		return fieldErr(path+".filters", "at least one network filter is required")
+	}
+	for i := range fc.Filters {
+		if err := v.networkFilter(&fc.Filters[i], indexPath(path+".filters", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *validator) networkFilter(f *FilterConfig, path string) error {
+	if f.Type == "" {
+		return fieldErr(path+".type", "required")
+	}
+	if !rawIsZero(f.GoPluginConfig) {
+		return notSupported(path+".go_plugin_config", "loading filters from Go plugins")
+	}
+	if !v.known.NetworkFilters[f.Type] {
+		return notSupportedf(path, "filter type %q", f.Type)
+	}
+	if err := checkObject(f.Config, path+".config"); err != nil {
+		return err
+	}
+	if f.Type != "proxy" {
+		return nil
+	}
+	p := &ProxyConfig{}
+	if _, err := decodeRawJSON(f.Config, p, path+".config"); err != nil {
+		return err
+	}
+	if err := v.proxy(p, path+".config"); err != nil {
+		return err
+	}
+	f.Proxy = p
+	return nil
+}
+
+func (v *validator) streamFilter(f *FilterConfig, path string) error {
+	if f.Type == "" {
+		return fieldErr(path+".type", "required")
+	}
+	if !rawIsZero(f.GoPluginConfig) {
+		return notSupported(path+".go_plugin_config", "loading filters from Go plugins")
+	}
+	if !v.known.StreamFilters[f.Type] {
+		return notSupportedf(path, "stream filter type %q", f.Type)
+	}
+	return checkObject(f.Config, path+".config")
+}
+
+// checkObject refuses a filter config that is not an object. Parse already
+// guarantees it; this covers configurations built in code.
+func checkObject(raw []byte, path string) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	n, err := parseJSONTreeAt(raw, path)
+	if err != nil {
+		return causeErr(path, err, "invalid JSON: %v", err)
+	}
+	if n.kind != objectNode && n.kind != nullNode {
+		return fieldErr(path, "expected an object, got %s", n.describe())
+	}
+	return nil
+}
+
+// Protocols. MOSN names them with this exact spelling.
+var (
+	supportedProtocols = []string{"Http1", "Auto"}
+	mosnProtocols      = []string{"Http1", "Http2", "Http3", "Auto", "X", "bolt", "boltv2", "dubbo", "dubbothrift", "tars"}
+)
+
+func (v *validator) proxy(p *ProxyConfig, path string) error {
+	if p.DownstreamProtocol == "" {
+		p.DownstreamProtocol = DefaultProtocol
+	}
+	if err := checkProtocol(p.DownstreamProtocol, path+".downstream_protocol"); err != nil {
+		return err
+	}
+	switch p.UpstreamProtocol {
+	case "", "Auto", "Http1":
+		// "Auto" upstream means "what the downstream speaks"; HTTP/1 is the
+		// only protocol either side can speak yet.
+		p.UpstreamProtocol = "Http1"
+	default:
+		if err := checkProtocol(p.UpstreamProtocol, path+".upstream_protocol"); err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.FallbackForUnknownProtocol:
+		return notSupported(path+".fallback_for_unknown_protocol", "")
+	case p.RouterHandlerName != "":
+		return notSupported(path+".router_handler_name", "a custom route handler")
+	case !rawIsZero(p.ExtendConfig):
+		return notSupported(path+".extend_config", "")
+	}
+	if p.RouterConfigName == "" {
+		return fieldErr(path+".router_config_name", "required")
+	}
+	if _, ok := v.routers[p.RouterConfigName]; !ok {
+		return fieldErr(path+".router_config_name", "unknown router %q%s", p.RouterConfigName, suggest(p.RouterConfigName, keys(v.routers)))
+	}
+	return nil
+}
+
+func checkProtocol(name, path string) error {
+	switch {
+	case contains(supportedProtocols, name):
+		return nil
+	case strings.Contains(name, ","):
+		return notSupportedf(path, "a list of protocols (%q)", name)
+	case contains(mosnProtocols, name):
+		return notSupportedf(path, "protocol %q", name)
+	}
+	return unknownValue(path, "protocol", name, mosnProtocols)
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out) // suggest breaks ties by order
+	return out
+}

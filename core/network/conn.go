@@ -1,0 +1,293 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/pkg/buffer"
+)
+
+var connIDs atomic.Uint64
+
+// ctxKey keys values a connection puts in its context.
+type ctxKey int
+
+const (
+	listenerNameKey ctxKey = iota
+)
+
+// ListenerName returns the name of the listener that accepted the
+// connection whose context ctx is ("" if none).
+func ListenerName(ctx context.Context) string {
+	s, _ := ctx.Value(listenerNameKey).(string)
+	return s
+}
+
+// Conn is a connection with its network filter chain. It implements
+// api.Connection.
+type Conn struct {
+	id     uint64
+	raw    net.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	readFilters  []api.ReadFilter
+	writeFilters []api.WriteFilter
+	// inspect is the read filters that see bytes before a ConnectionServer.
+	inspect []api.ReadFilter
+	inspBuf buffer.Buffer
+
+	mu        sync.Mutex
+	listeners []api.ConnectionEventListener
+	closed    atomic.Bool
+	draining  atomic.Bool
+	drainer   api.Drainer
+
+	// event-loop state for chains without a ConnectionServer
+	buf      *buffer.Buffer
+	resumeAt int
+}
+
+var _ api.Connection = (*Conn)(nil)
+
+func newConn(raw net.Conn, listener string) *Conn {
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), listenerNameKey, listener))
+	return &Conn{id: connIDs.Add(1), raw: raw, ctx: ctx, cancel: cancel}
+}
+
+// NewClientConn wraps a dialled upstream connection (no filters).
+func NewClientConn(raw net.Conn) *Conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Conn{id: connIDs.Add(1), raw: raw, ctx: ctx, cancel: cancel}
+}
+
+// ID implements api.Connection.
+func (c *Conn) ID() uint64 { return c.id }
+
+// LocalAddr implements api.Connection.
+func (c *Conn) LocalAddr() net.Addr { return c.raw.LocalAddr() }
+
+// RemoteAddr implements api.Connection.
+func (c *Conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+
+// RawConn implements api.Connection.
+func (c *Conn) RawConn() net.Conn { return c.raw }
+
+// Context implements api.Connection.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// SetReadDeadline implements api.Connection.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+// Draining reports whether the connection was asked to finish and close.
+func (c *Conn) Draining() bool { return c.draining.Load() }
+
+// Read implements api.Connection: the read filters placed before a
+// ConnectionServer see the bytes first; one that returns Stop closes the
+// connection (it refused the bytes).
+func (c *Conn) Read(p []byte) (int, error) {
+	n, err := c.raw.Read(p)
+	if n > 0 && len(c.inspect) > 0 {
+		c.inspBuf.Reset()
+		c.inspBuf.Write(p[:n])
+		for _, f := range c.inspect {
+			if f.OnData(&c.inspBuf, false) == api.Stop {
+				c.Close(api.NoFlush)
+				return 0, errFilterStopped
+			}
+		}
+	}
+	return n, err
+}
+
+var errFilterStopped = errors.New("network: read filter stopped the connection")
+
+// Write implements api.Connection: all buffers go out in one writev.
+func (c *Conn) Write(bufs ...[]byte) error {
+	for _, f := range c.writeFilters {
+		if f.OnWrite(bufs) == api.Stop {
+			return nil
+		}
+	}
+	if len(bufs) == 1 {
+		_, err := c.raw.Write(bufs[0])
+		return err
+	}
+	nb := net.Buffers(bufs)
+	_, err := nb.WriteTo(c.raw)
+	return err
+}
+
+// WriteBuffers writes bufs with one writev, consuming the slice; it skips
+// write filters and exists for the proxy's hot path, where the caller owns
+// a reusable net.Buffers.
+func (c *Conn) WriteBuffers(bufs *net.Buffers) error {
+	if len(c.writeFilters) > 0 {
+		return c.Write(*bufs...)
+	}
+	_, err := bufs.WriteTo(c.raw)
+	return err
+}
+
+// CloseWrite implements api.Connection.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.raw.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.New("network: connection cannot half-close")
+}
+
+// Close implements api.Connection. Only the first call has effect.
+func (c *Conn) Close(how api.CloseType) error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if how == api.NoFlush {
+		if tc, ok := c.raw.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+	}
+	err := c.raw.Close()
+	c.cancel()
+	c.event(api.LocalClose)
+	return err
+}
+
+// closeRemote closes after the peer went away.
+func (c *Conn) closeRemote() {
+	if !c.closed.CompareAndSwap(false, true) {
+		return
+	}
+	c.raw.Close()
+	c.cancel()
+	c.event(api.RemoteClose)
+}
+
+// Closed reports whether Close ran.
+func (c *Conn) Closed() bool { return c.closed.Load() }
+
+// AddConnectionEventListener implements api.Connection.
+func (c *Conn) AddConnectionEventListener(l api.ConnectionEventListener) {
+	c.mu.Lock()
+	c.listeners = append(c.listeners, l)
+	c.mu.Unlock()
+}
+
+func (c *Conn) event(e api.ConnectionEvent) {
+	c.mu.Lock()
+	ls := c.listeners
+	c.mu.Unlock()
+	for _, l := range ls {
+		l.OnEvent(e)
+	}
+}
+
+// Drain asks the connection to finish what it is doing and close: its
+// ConnectionServer is told if it implements api.Drainer; otherwise the
+// connection closes when its current read returns.
+func (c *Conn) Drain() {
+	if c.draining.Swap(true) {
+		return
+	}
+	c.mu.Lock()
+	d := c.drainer
+	c.mu.Unlock()
+	if d != nil {
+		d.Drain()
+		return
+	}
+	c.raw.SetReadDeadline(time.Now())
+}
+
+// AddReadFilter implements api.FilterManager.
+func (c *Conn) AddReadFilter(f api.ReadFilter) { c.readFilters = append(c.readFilters, f) }
+
+// AddWriteFilter implements api.FilterManager.
+func (c *Conn) AddWriteFilter(f api.WriteFilter) { c.writeFilters = append(c.writeFilters, f) }
+
+// Connection implements api.ReadFilterCallbacks.
+func (c *Conn) Connection() api.Connection { return c }
+
+// ContinueReading implements api.ReadFilterCallbacks: iteration resumes
+// after the filter that stopped, over the bytes still buffered.
+func (c *Conn) ContinueReading() {
+	if c.buf != nil {
+		c.runReadFilters(c.resumeAt, false)
+	}
+}
+
+// serve builds the filter chain and runs the connection until it ends.
+func (c *Conn) serve(factories []api.NetworkFilterChainFactory) error {
+	defer c.Close(api.FlushWrite)
+	for _, f := range factories {
+		f.CreateFilterChain(c.ctx, c)
+	}
+	for _, f := range c.readFilters {
+		f.InitializeReadFilterCallbacks(c)
+	}
+	for _, f := range c.readFilters {
+		if f.OnNewConnection() == api.Stop {
+			break
+		}
+	}
+	if n := len(c.readFilters); n > 0 {
+		if srv, ok := c.readFilters[n-1].(api.ConnectionServer); ok {
+			c.inspect = c.readFilters[:n-1]
+			if d, ok := srv.(api.Drainer); ok {
+				c.mu.Lock()
+				c.drainer = d
+				c.mu.Unlock()
+				if c.draining.Load() {
+					d.Drain()
+				}
+			}
+			err := srv.Serve(c.ctx, c)
+			if err != nil && !c.closed.Load() {
+				c.closeRemote()
+			}
+			return err
+		}
+	}
+	return c.eventLoop()
+}
+
+// eventLoop feeds read bytes to the read filters (protocols that work on
+// whole frames: XProtocol, HTTP/2).
+func (c *Conn) eventLoop() error {
+	c.buf = buffer.Get(16 << 10)
+	defer func() { buffer.Put(c.buf); c.buf = nil }()
+	for {
+		_, err := c.buf.ReadOnce(c.raw)
+		eof := err == io.EOF
+		if err != nil && !eof {
+			c.closeRemote()
+			return err
+		}
+		if c.draining.Load() && c.buf.Len() == 0 {
+			return nil
+		}
+		c.runReadFilters(0, eof)
+		if eof {
+			c.closeRemote()
+			return nil
+		}
+		if c.closed.Load() {
+			return nil
+		}
+	}
+}
+
+func (c *Conn) runReadFilters(from int, eof bool) {
+	for i := from; i < len(c.readFilters); i++ {
+		if c.readFilters[i].OnData(c.buf, eof) == api.Stop {
+			c.resumeAt = i + 1
+			return
+		}
+	}
+}

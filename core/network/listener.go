@@ -1,0 +1,183 @@
+// Package network holds MOSN's listeners and connections: the accept loop,
+// the per-connection goroutine and the network filter chain.
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/seed405ffdea/mosn/api"
+)
+
+// ListenerOptions configure a Listener.
+type ListenerOptions struct {
+	// Name is the listener's configured name (for logs and metrics).
+	Name string
+	// Network is "tcp" (default) or "unix".
+	Network string
+	// Address is "ip:port" or a unix socket path.
+	Address string
+	// ReusePort sets SO_REUSEPORT so several processes (or listeners) can
+	// bind the same port.
+	ReusePort bool
+	// Filters build each connection's network filter chain, in order.
+	Filters []api.NetworkFilterChainFactory
+	// Logger receives accept errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Listener accepts connections and runs each on its own goroutine.
+type Listener struct {
+	opts ListenerOptions
+	ln   net.Listener
+
+	mu      sync.Mutex
+	conns   map[*Conn]struct{}
+	closed  bool
+	wg      sync.WaitGroup
+	drained chan struct{}
+}
+
+// Listen binds the listener's address. The socket is open when Listen
+// returns, so connects succeed (and queue) before Serve runs.
+func Listen(opts ListenerOptions) (*Listener, error) {
+	if opts.Network == "" {
+		opts.Network = "tcp"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	lc := net.ListenConfig{}
+	if opts.ReusePort {
+		lc.Control = setReusePort
+	}
+	ln, err := lc.Listen(context.Background(), opts.Network, opts.Address)
+	if err != nil {
+		return nil, fmt.Errorf("network: listener %q: %w", opts.Name, err)
+	}
+	return &Listener{opts: opts, ln: ln, conns: make(map[*Conn]struct{})}, nil
+}
+
+func setReusePort(network, address string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// Name returns the listener's name.
+func (l *Listener) Name() string { return l.opts.Name }
+
+// Addr returns the bound address (with the real port when 0 was asked).
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Serve accepts until Close. It returns nil after Close.
+func (l *Listener) Serve() error {
+	var delay time.Duration
+	for {
+		raw, err := l.ln.Accept()
+		if err != nil {
+			l.mu.Lock()
+			closed := l.closed
+			l.mu.Unlock()
+			if closed || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Out of file descriptors and the like: back off as net/http does.
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else if delay *= 2; delay > time.Second {
+				delay = time.Second
+			}
+			l.opts.Logger.Warn("accept failed", "listener", l.opts.Name, "err", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		c := newConn(raw, l.opts.Name)
+		if !l.track(c) {
+			raw.Close()
+			return nil
+		}
+		go l.serveConn(c)
+	}
+}
+
+func (l *Listener) track(c *Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed && l.drained != nil {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	l.wg.Add(1)
+	return true
+}
+
+func (l *Listener) serveConn(c *Conn) {
+	defer l.wg.Done()
+	defer func() {
+		l.mu.Lock()
+		delete(l.conns, c)
+		l.mu.Unlock()
+	}()
+	if err := c.serve(l.opts.Filters); err != nil && l.opts.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		l.opts.Logger.Debug("connection ended", "listener", l.opts.Name, "remote", c.RemoteAddr().String(), "err", err)
+	}
+}
+
+// Close stops accepting; live connections go on.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	return l.ln.Close()
+}
+
+// Shutdown stops accepting, asks every live connection to finish its
+// current request and close, and waits for them until ctx ends; then it
+// closes the rest. It returns ctx.Err() if connections had to be cut.
+func (l *Listener) Shutdown(ctx context.Context) error {
+	l.Close()
+	l.mu.Lock()
+	l.drained = make(chan struct{})
+	for c := range l.conns {
+		c.Drain()
+	}
+	l.mu.Unlock()
+	go func() { l.wg.Wait(); close(l.drained) }()
+	select {
+	case <-l.drained:
+		return nil
+	case <-ctx.Done():
+		l.CloseConns()
+		<-l.drained
+		return ctx.Err()
+	}
+}
+
+// CloseConns closes every live connection at once.
+func (l *Listener) CloseConns() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close(api.NoFlush)
+	}
+}
+
+// ActiveConns returns the number of live connections.
+func (l *Listener) ActiveConns() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns)
+}

@@ -1,0 +1,238 @@
+// Package proxy is the HTTP proxy network filter ("type": "proxy"): it
+// decodes requests from a downstream connection, routes them, forwards them
+// to an upstream host and relays the response.
+//
+// HTTP/1 runs on the downstream connection's own goroutine, one request at
+// a time (pipelined requests wait their turn): read the head, route, take a
+// pooled upstream connection, write the rewritten head and the body bytes
+// already read in one writev, stream the rest of the body, read the
+// response head, write it with the body bytes already read in one writev,
+// stream the rest. No per-request goroutine, channel or allocation.
+package proxy
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/network"
+	"github.com/seed405ffdea/mosn/core/protocol/http1"
+	"github.com/seed405ffdea/mosn/core/router"
+	"github.com/seed405ffdea/mosn/core/upstream"
+	"github.com/seed405ffdea/mosn/pkg/buffer"
+)
+
+// Defaults for Options fields left zero.
+const (
+	// DefaultRouteTimeout bounds a whole upstream exchange when the route
+	// sets no timeout (Envoy's route timeout default).
+	DefaultRouteTimeout = 15 * time.Second
+	// DefaultHeadersTimeout bounds the arrival of a request head once its
+	// first byte arrived (slowloris protection).
+	DefaultHeadersTimeout = 10 * time.Second
+	// DefaultStreamIdleTimeout bounds the gap between body reads (Envoy's
+	// stream_idle_timeout default).
+	DefaultStreamIdleTimeout = 5 * time.Minute
+	// DefaultClientCheck is how often a request waiting on a slow upstream
+	// checks that its client is still connected.
+	DefaultClientCheck = 500 * time.Millisecond
+)
+
+// Options configure a proxy filter.
+type Options struct {
+	// RouterName names the router config (router_config_name).
+	RouterName string
+	Routers    *router.Set
+	Clusters   *upstream.Manager
+	// Limits bound request and response heads; zero fields take
+	// http1.DefaultLimits.
+	Limits http1.Limits
+	// MaxRequestBody answers 413 to larger request bodies; zero means
+	// unlimited.
+	MaxRequestBody int64
+	// IdleTimeout closes a keep-alive connection idle this long
+	// (connection_idle_timeout); zero means never.
+	IdleTimeout time.Duration
+	// HeadersTimeout, StreamIdleTimeout, ClientCheck: zero takes the
+	// defaults above.
+	HeadersTimeout    time.Duration
+	StreamIdleTimeout time.Duration
+	ClientCheck       time.Duration
+	// StreamFilters build each request's stream filter chain.
+	StreamFilters []api.StreamFilterChainFactory
+	// Logger receives per-connection errors at debug level.
+	Logger *slog.Logger
+	// Stats counts requests; may be nil.
+	Stats *Stats
+}
+
+// Stats are the proxy's counters, shared by its connections.
+type Stats struct {
+	Requests       atomic.Uint64
+	Active         atomic.Int64
+	Responses2xx   atomic.Uint64
+	Responses3xx   atomic.Uint64
+	Responses4xx   atomic.Uint64
+	Responses5xx   atomic.Uint64
+	UpstreamErrors atomic.Uint64
+}
+
+func (s *Stats) count(status int) {
+	switch {
+	case status >= 500:
+		s.Responses5xx.Add(1)
+	case status >= 400:
+		s.Responses4xx.Add(1)
+	case status >= 300:
+		s.Responses3xx.Add(1)
+	default:
+		s.Responses2xx.Add(1)
+	}
+}
+
+// Factory adds a proxy filter to each connection. It implements
+// api.NetworkFilterChainFactory.
+type Factory struct {
+	opts Options
+}
+
+var _ api.NetworkFilterChainFactory = (*Factory)(nil)
+
+// NewFactory returns a factory; zero options take their defaults.
+func NewFactory(o Options) *Factory {
+	d := http1.DefaultLimits()
+	if o.Limits.MaxHeaderBytes <= 0 {
+		o.Limits.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	if o.Limits.MaxHeaders <= 0 {
+		o.Limits.MaxHeaders = d.MaxHeaders
+	}
+	if o.HeadersTimeout <= 0 {
+		o.HeadersTimeout = DefaultHeadersTimeout
+	}
+	if o.StreamIdleTimeout <= 0 {
+		o.StreamIdleTimeout = DefaultStreamIdleTimeout
+	}
+	if o.ClientCheck <= 0 {
+		o.ClientCheck = DefaultClientCheck
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Stats == nil {
+		o.Stats = &Stats{}
+	}
+	return &Factory{opts: o}
+}
+
+// CreateFilterChain implements api.NetworkFilterChainFactory.
+func (f *Factory) CreateFilterChain(ctx context.Context, fm api.FilterManager) {
+	fm.AddReadFilter(&serverConn{opts: &f.opts})
+}
+
+// readBufSize is the size of the downstream and upstream read buffers;
+// heads larger than this grow the buffer up to the head limit.
+const readBufSize = 16 << 10
+
+// serverConn is one downstream connection's proxy state. Everything here is
+// reused from request to request.
+type serverConn struct {
+	opts *Options
+	conn api.Connection
+	nc   *network.Conn // conn, when it is ours (hot-path writev)
+
+	in   rbuf // downstream bytes
+	up   rbuf // upstream bytes
+	head []byte
+	iov  net.Buffers
+
+	req  http1.RequestHead
+	resp http1.ResponseHead
+	cs   http1.ChunkedScanner // request body
+	rcs  http1.ChunkedScanner // response body
+	plain []byte // de-chunked response data for HTTP/1.0 clients
+
+	clientIP []byte
+	draining atomic.Bool
+	idle     atomic.Bool
+
+	st stream
+}
+
+var (
+	_ api.ReadFilter       = (*serverConn)(nil)
+	_ api.ConnectionServer = (*serverConn)(nil)
+	_ api.Drainer          = (*serverConn)(nil)
+)
+
+// OnNewConnection implements api.ReadFilter.
+func (s *serverConn) OnNewConnection() api.FilterStatus { return api.Continue }
+
+// OnData implements api.ReadFilter; Serve reads for itself, so it is not
+// called.
+func (s *serverConn) OnData(api.IoBuffer, bool) api.FilterStatus { return api.Continue }
+
+// InitializeReadFilterCallbacks implements api.ReadFilter.
+func (s *serverConn) InitializeReadFilterCallbacks(cb api.ReadFilterCallbacks) {}
+
+// Drain implements api.Drainer: an idle connection is woken and closes; a
+// busy one closes after its response, which carries Connection: close.
+func (s *serverConn) Drain() {
+	s.draining.Store(true)
+	if s.idle.Load() && s.conn != nil {
+		s.conn.SetReadDeadline(time.Now())
+	}
+}
+
+// Serve implements api.ConnectionServer.
+func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
+	s.conn = conn
+	s.nc, _ = conn.(*network.Conn)
+	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		s.clientIP = []byte(ta.IP.String())
+	}
+	s.in.init()
+	defer s.release()
+	for {
+		keep, err := s.serveOne(ctx)
+		if err != nil || !keep {
+			if err == nil && s.st.linger {
+				s.lingerClose()
+			}
+			return err
+		}
+	}
+}
+
+// lingerClose closes after a response sent while request bytes may still
+// be arriving (a refused request): closing with unread input would send a
+// TCP reset that can destroy the response in the client's receive buffer,
+// so the write side is shut first and the input drained for a moment.
+func (s *serverConn) lingerClose() {
+	if s.conn.CloseWrite() != nil {
+		return
+	}
+	s.conn.SetReadDeadline(time.Now().Add(time.Second))
+	for total := 0; total < 1<<20; {
+		s.in.r, s.in.w = 0, 0
+		n, err := s.in.fill(s.conn, readBufSize)
+		total += n
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *serverConn) release() {
+	s.in.free()
+	s.up.free()
+	if s.head != nil {
+		// A new pointer: the pool keeps it, and s.head is cleared below.
+		p := s.head[:0]
+		buffer.PutBytes(&p)
+		s.head = nil
+	}
+}

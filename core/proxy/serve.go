@@ -1,0 +1,245 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"time"
+
+	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/network"
+	"github.com/seed405ffdea/mosn/core/protocol/http1"
+	"github.com/seed405ffdea/mosn/core/router"
+	"github.com/seed405ffdea/mosn/core/upstream"
+)
+
+var (
+	errBufferFull   = errors.New("proxy: read buffer full")
+	errClientGone   = errors.New("proxy: client closed the connection")
+	errBodyTooLarge = errors.New("proxy: request body too large")
+)
+
+// stream is one request's state, reset for each request.
+type stream struct {
+	start     time.Time
+	route     *router.Route
+	cluster   *upstream.Cluster
+	host      *upstream.Host
+	uc        *upstream.UpConn
+	deadline  time.Time // route timeout
+	status    int
+	flags     api.ResponseFlag
+	bodyKind  http1.BodyKind
+	bodyLeft  int64 // Length bodies: bytes not yet forwarded
+	first     []byte // body bytes that arrived with the head
+	bodyDone  bool   // request body fully read from downstream
+	streamed  bool  // body bytes beyond the first buffer were forwarded
+	sent100   bool
+	linger    bool // answered with request bytes possibly unread
+	closeDown bool // close the downstream connection after this response
+	isHEAD    bool
+	bytesIn   uint64
+	bytesOut  uint64
+	filters   *filterChain
+}
+
+// serveOne serves one request. keep reports whether the connection may
+// carry another.
+func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
+	// Wait for the next request's first byte.
+	if s.in.len() == 0 {
+		if s.draining.Load() {
+			return false, nil
+		}
+		s.in.compact()
+		s.idle.Store(true)
+		if s.opts.IdleTimeout > 0 {
+			s.conn.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+		} else {
+			s.conn.SetReadDeadline(time.Time{})
+		}
+		if s.draining.Load() {
+			s.idle.Store(false)
+			return false, nil
+		}
+		n, err := s.in.fill(s.conn, s.opts.Limits.MaxHeaderBytes)
+		s.idle.Store(false)
+		if n == 0 {
+			if err == nil || err == io.EOF || isTimeout(err) || s.draining.Load() {
+				return false, nil
+			}
+			return false, err
+		}
+	}
+	st := &s.st
+	*st = stream{start: time.Now()}
+	s.opts.Stats.Requests.Add(1)
+	s.opts.Stats.Active.Add(1)
+	defer s.opts.Stats.Active.Add(-1)
+	defer s.finish()
+
+	// Read the head, bounded by the headers timeout.
+	s.in.compact()
+	timed := false
+	var hl int
+	for {
+		hl, err = http1.ParseRequest(s.in.data(), &s.req, s.opts.Limits)
+		if err != nil {
+			st.flags |= api.DownstreamProtocolError
+			return false, s.localReply(errStatus(err), nil, true)
+		}
+		if hl > 0 {
+			break
+		}
+		if !timed {
+			s.conn.SetReadDeadline(st.start.Add(s.opts.HeadersTimeout))
+			timed = true
+		}
+		n, rerr := s.in.fill(s.conn, s.opts.Limits.MaxHeaderBytes+1)
+		if n == 0 && rerr != nil {
+			if rerr == errBufferFull {
+				return false, s.localReply(431, nil, true)
+			}
+			// A timeout or a close in the middle of a head: nothing sensible
+			// can be answered (Envoy closes too); say 408 when we can.
+			if isTimeout(rerr) {
+				s.localReply(408, nil, true)
+			}
+			return false, nil
+		}
+	}
+	if timed {
+		s.conn.SetReadDeadline(time.Time{})
+	}
+	s.in.consume(hl)
+	st.isHEAD = string(s.req.Method) == "HEAD"
+	st.bodyKind, st.bodyLeft = s.req.Body()
+	if st.bodyKind == http1.NoBody {
+		st.bodyDone = true
+	}
+	if !s.req.KeepAlive || s.draining.Load() {
+		st.closeDown = true
+	}
+	if s.opts.MaxRequestBody > 0 && st.bodyKind == http1.Length && st.bodyLeft > s.opts.MaxRequestBody {
+		return false, s.localReply(413, nil, true)
+	}
+	if st.first, err = s.firstBody(); err != nil {
+		st.flags |= api.DownstreamProtocolError
+		return false, s.localReply(errStatus(err), nil, true)
+	}
+
+	if err := s.proxyRequest(ctx); err != nil {
+		return false, err
+	}
+	return !st.closeDown && !s.draining.Load(), nil
+}
+
+// proxyRequest routes the request and runs it against an upstream, or
+// answers it locally. It returns an error only when the connection must be
+// dropped without a response.
+func (s *serverConn) proxyRequest(ctx context.Context) error {
+	st := &s.st
+	if len(s.opts.StreamFilters) > 0 {
+		st.filters = s.newFilterChain(ctx)
+		defer st.filters.destroy()
+		if done, err := st.filters.receive(api.BeforeRoute); done {
+			return err
+		}
+	}
+	host, path := s.target()
+	var route *router.Route
+	if t := s.opts.Routers.Get(s.opts.RouterName); t != nil {
+		route = t.Match(host, path)
+	}
+	if route == nil {
+		st.flags |= api.NoRouteFound
+		return s.localReply(404, nil, false)
+	}
+	st.route = route
+	if st.filters != nil {
+		if done, err := st.filters.receive(api.AfterRoute); done {
+			return err
+		}
+	}
+	if route.Direct != nil {
+		return s.localReply(route.Direct.Status, route.Direct.Body, false)
+	}
+	timeout := route.Timeout()
+	if timeout <= 0 {
+		timeout = DefaultRouteTimeout
+	}
+	st.deadline = st.start.Add(timeout)
+	cl := s.opts.Clusters.Get(route.ClusterName())
+	if cl == nil {
+		return s.localReply(503, []byte("no cluster"), false)
+	}
+	if !cl.Acquire() {
+		st.flags |= api.UpstreamOverflow
+		return s.localReply(503, []byte("upstream overflow"), false)
+	}
+	defer cl.Release()
+	st.cluster = cl
+	return s.forward(ctx)
+}
+
+// target returns the request's host and path (the request target without
+// query), accepting the absolute form a client sends to a proxy.
+func (s *serverConn) target() (host, path []byte) {
+	host, path = s.req.Host, s.req.URI
+	if len(path) > 0 && path[0] != '/' {
+		if i := indexScheme(path); i > 0 {
+			rest := path[i:]
+			j := 0
+			for j < len(rest) && rest[j] != '/' && rest[j] != '?' {
+				j++
+			}
+			host, path = rest[:j], rest[j:]
+			if len(path) == 0 || path[0] == '?' {
+				path = slash
+			}
+		}
+	}
+	for i, c := range path {
+		if c == '?' || c == '#' {
+			return host, path[:i]
+		}
+	}
+	return host, path
+}
+
+var slash = []byte("/")
+
+// indexScheme returns the index after "http://" or "https://", or -1.
+func indexScheme(u []byte) int {
+	switch {
+	case len(u) > 7 && http1.EqualFold(u[:7], "http://"):
+		return 7
+	case len(u) > 8 && http1.EqualFold(u[:8], "https://"):
+		return 8
+	}
+	return -1
+}
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+func errStatus(err error) int {
+	var pe api.ProtocolError
+	if errors.As(err, &pe) && pe.StatusCode() != 0 {
+		return pe.StatusCode()
+	}
+	return 400
+}
+
+// finish records the finished stream.
+func (s *serverConn) finish() {
+	st := &s.st
+	if st.status != 0 {
+		s.opts.Stats.count(st.status)
+	}
+}
+
+// clientGone reports whether the downstream peer has closed.
+func (s *serverConn) clientGone() bool {
+	return network.Probe(s.conn.RawConn()) == network.ProbeClosed
+}

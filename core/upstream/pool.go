@@ -1,0 +1,181 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/seed405ffdea/mosn/core/network"
+)
+
+// ErrOverflow is returned when the cluster's max_connections circuit
+// breaker refuses a new connection.
+var ErrOverflow = errors.New("upstream: connection limit reached")
+
+// ErrConnectFailed wraps a failed or timed-out dial.
+var ErrConnectFailed = errors.New("upstream: connect failed")
+
+// PoolOptions configure a host's connection pool.
+type PoolOptions struct {
+	// Network is "tcp" or "unix".
+	Network string
+	// ConnectTimeout bounds a dial; zero means 3s.
+	ConnectTimeout time.Duration
+	// MaxRequestsPerConn closes a connection after this many requests; zero
+	// means unlimited.
+	MaxRequestsPerConn uint32
+	// MaxConns bounds open connections (idle and busy); zero means
+	// unlimited.
+	MaxConns int
+	// IdleTimeout closes connections idle longer than this; zero means 60s.
+	IdleTimeout time.Duration
+}
+
+// staleCheckAfter: a connection idle longer than this is probed (a
+// non-blocking peek) before reuse, since the server may have closed it.
+// Shorter idles skip the probe: it costs a syscall, and a request that
+// races a close is retried by the proxy on a fresh connection.
+const staleCheckAfter = 500 * time.Millisecond
+
+// Pool keeps keep-alive connections to one host for one-request-at-a-time
+// protocols (HTTP/1). Idle connections are reused newest first, so that a
+// burst's extra connections age out.
+type Pool struct {
+	addr string
+	opts PoolOptions
+
+	mu     sync.Mutex
+	idle   []*UpConn
+	open   int
+	closed bool
+}
+
+// NewPool returns an empty pool for addr.
+func NewPool(addr string, opts PoolOptions) *Pool {
+	if opts.Network == "" {
+		opts.Network = "tcp"
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 3 * time.Second
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 60 * time.Second
+	}
+	return &Pool{addr: addr, opts: opts}
+}
+
+// UpConn is one pooled upstream connection.
+type UpConn struct {
+	net.Conn
+	pool      *Pool
+	requests  uint32
+	idleSince time.Time
+	// Reused is true when the connection served an earlier request: a
+	// failure before any response byte may then be a race with the
+	// server's keep-alive close, and the request can be retried.
+	Reused bool
+}
+
+// Get returns an idle connection or dials a new one.
+func (p *Pool) Get(ctx context.Context) (*UpConn, error) {
+	now := time.Now()
+	p.mu.Lock()
+	for len(p.idle) > 0 {
+		c := p.idle[len(p.idle)-1]
+		p.idle[len(p.idle)-1] = nil
+		p.idle = p.idle[:len(p.idle)-1]
+		idleFor := now.Sub(c.idleSince)
+		if idleFor > p.opts.IdleTimeout {
+			p.open--
+			p.mu.Unlock()
+			c.Conn.Close()
+			p.mu.Lock()
+			continue
+		}
+		p.mu.Unlock()
+		// An idle HTTP/1 connection must have nothing to read: EOF, an
+		// error or stray bytes all mean it can't be reused.
+		if idleFor > staleCheckAfter && network.Probe(c.Conn) != network.ProbeIdle {
+			c.Conn.Close()
+			p.mu.Lock()
+			p.open--
+			continue
+		}
+		c.Reused = true
+		return c, nil
+	}
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errors.New("upstream: pool closed")
+	}
+	if p.opts.MaxConns > 0 && p.open >= p.opts.MaxConns {
+		p.mu.Unlock()
+		return nil, ErrOverflow
+	}
+	p.open++
+	p.mu.Unlock()
+
+	d := net.Dialer{Timeout: p.opts.ConnectTimeout}
+	raw, err := d.DialContext(ctx, p.opts.Network, p.addr)
+	if err != nil {
+		p.mu.Lock()
+		p.open--
+		p.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s: %w", ErrConnectFailed, p.addr, err)
+	}
+	if tc, ok := raw.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	return &UpConn{Conn: raw, pool: p}, nil
+}
+
+// Put gives c back after a request. reusable is false when the response
+// was not read to its end or the server asked to close.
+func (p *Pool) Put(c *UpConn, reusable bool) {
+	c.requests++
+	if reusable && p.opts.MaxRequestsPerConn > 0 && c.requests >= p.opts.MaxRequestsPerConn {
+		reusable = false
+	}
+	p.mu.Lock()
+	if !reusable || p.closed {
+		p.open--
+		p.mu.Unlock()
+		c.Conn.Close()
+		return
+	}
+	c.idleSince = time.Now()
+	c.Reused = false
+	p.idle = append(p.idle, c)
+	p.mu.Unlock()
+}
+
+// Discard closes c without returning it (a failed request).
+func (p *Pool) Discard(c *UpConn) { p.Put(c, false) }
+
+// Open returns the number of open connections (idle and busy).
+func (p *Pool) Open() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.open
+}
+
+// Close closes the idle connections and refuses new ones; busy ones close
+// when they are put back.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.open -= len(idle)
+	p.closed = true
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.Conn.Close()
+	}
+}
+
+
+// Pool returns the pool c belongs to.
+func (c *UpConn) Pool() *Pool { return c.pool }

@@ -1,0 +1,26 @@
+package log
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/seed405ffdea/mosn/pkg/leakcheck"
+)
+
+// lumberjackMill is the goroutine lumberjack starts per Logger to prune and
+// compress old files; lumberjack never stops it (v2.2.1), so it is not ours
+// to count.
+const lumberjackMill = "lumberjack%2ev2.(*Logger).millRun"
+
+func TestMain(m *testing.M) {
+	base := leakcheck.Count(lumberjackMill)
+	code := m.Run()
+	if code == 0 {
+		if err := leakcheck.Check(base, lumberjackMill); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
