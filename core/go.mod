@@ -5,6 +5,7 @@ go 1.26
 require (
 	github.com/seed405ffdea/mosn/api v0.0.0
 	github.com/seed405ffdea/mosn/pkg v0.0.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -13,7 +14,7 @@ require (
 	github.com/klauspost/compress v1.19.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasthttp v1.73.0 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
+	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
 
 replace (

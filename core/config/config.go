@@ -37,9 +37,9 @@ const (
 	DefaultLogLevel = "INFO"
 	// DefaultNetwork is a listener's network when empty.
 	DefaultNetwork = "tcp"
-	// DefaultProtocol is the proxy filter's downstream_protocol when empty
+	// DefaultDownstreamProtocol is the proxy filter's downstream_protocol when empty
 	// (MOSN: protocol.Auto).
-	DefaultProtocol = "Auto"
+	DefaultDownstreamProtocol = "Auto"
 )
 
 // Circuit-breaker defaults (MOSN: cluster.DefaultMaxConnections and
@@ -141,8 +141,8 @@ type ServerConfig struct {
 	// (any case; Validate stores it upper-case). Empty means INFO.
 	DefaultLogLevel string `json:"default_log_level,omitempty"`
 	// GlobalLogRoller rotates log files, MOSN syntax
-	// "size=100 age=10 keep=10 compress=off" (see ParseLogRoller). Empty
-	// means rotate daily.
+	// "size=100 age=10 keep=10 compress=off" or "time=1" (the grammar and
+	// defaults of pkg/log.ParseRoller). Empty means rotate daily.
 	GlobalLogRoller string `json:"global_log_roller,omitempty"`
 	// UseNetpollMode (MOSN's epoll read loop) is not supported yet.
 	UseNetpollMode bool `json:"use_netpoll_mode,omitempty"`

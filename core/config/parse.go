@@ -54,12 +54,16 @@ func Load(path string) (*MOSNConfig, error) {
 // schema, a value of the wrong type, a duplicate key, or a malformed
 // document is an error naming the field's path. The extension of name
 // selects the syntax: ".yaml" or ".yml" is YAML, anything else JSON. name
-// also prefixes every error: "<name>: <field path>: <reason>".
+// also prefixes every error: "<name>: <field path>: <reason>" (an empty
+// name is written "config").
 //
 // Parse does not validate; call Validate (or use Load). A file that is an
 // xDS bootstrap (it sets dynamic_resources or static_resources) is refused
 // here, because the rest of such a file follows Envoy's schema.
 func Parse(data []byte, name string) (*MOSNConfig, error) {
+	if name == "" {
+		name = "config"
+	}
 	c, err := parse(data, name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -58,6 +58,7 @@ x-host: &host {address: "127.0.0.1:8080", weight: 3}
       type: SIMPLE
       lb_type: LB_RANDOM
       connect_timeout: 1m30s
+      max_request_per_conn: 1_000
       hosts:
         - &h {address: "127.0.0.1:8080", weight: 0x10}
         - <<: *h
@@ -70,6 +71,9 @@ x-host: &host {address: "127.0.0.1:8080", weight: 3}
 	if got := c.ClusterManager.Clusters[0].ConnectTimeout.Duration; got != 90*time.Second {
 		t.Errorf("connect_timeout = %v", got)
 	}
+	if got := c.ClusterManager.Clusters[0].MaxRequestPerConn; got != 1000 {
+		t.Errorf("max_request_per_conn = %v", got)
+	}
 }
 
 func TestParseWarnings(t *testing.T) {
@@ -77,16 +81,34 @@ func TestParseWarnings(t *testing.T) {
 		set("servers.0.listeners.0.log_path", "/tmp/x.log"),
 		del("cluster_manager.clusters.0.name"),
 		set("cluster_manager.clusters.0.Name", "c1"),
+		del(flt+"config.router_config_name"),
+		set(flt+"config.Router_Config_Name", "r1"),
 	)
 	c := mustLoad(t, data, "c.json")
+	if err := c.Validate(); err != nil { // again: warnings are not repeated
+		t.Fatal(err)
+	}
 	want := []string{
 		`cluster_manager.clusters[0].Name: matched field "name" ignoring case; write it as "name"`,
 		`servers[0].listeners[0].log_path: ignored: per-listener error logs were removed from MOSN; use the server's default_log_path`,
+		pF + `.config.Router_Config_Name: matched field "router_config_name" ignoring case; write it as "router_config_name"`,
 	}
 	if !reflect.DeepEqual(c.Warnings, want) {
 		t.Errorf("warnings:\n got %q\nwant %q", c.Warnings, want)
 	}
 }
+
+// aliasBomb is "a billion laughs": nine levels of nine aliases.
+const aliasBomb = `a: &a [1,2,3,4,5,6,7,8,9]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
 
 // TestParseErrors checks decoding errors: syntax, unknown fields, types.
 // Each error names the field's full path.
@@ -129,6 +151,7 @@ func TestParseErrors(t *testing.T) {
 		{"same field twice by case", "c.json", `{"cluster_manager": {"clusters": [{"name": "a", "Name": "b"}]}}`, `c.json: cluster_manager.clusters[0].Name: duplicate field ("name" is already set)`},
 		{"use_original_dst type", "c.json", `{"servers": [{"listeners": [{"use_original_dst": 1}]}]}`, "c.json: servers[0].listeners[0].use_original_dst: expected a boolean or a string, got number 1"},
 		{"xds bootstrap", "c.json", `{"static_resources": {"clusters": [{"name": "xds"}]}, "node": {"id": "x"}}`, "c.json: static_resources: xDS is not supported yet"},
+		{"alias bomb", "c.yaml", aliasBomb, "c.yaml: invalid YAML: aliases expand to more than 65536 values"},
 		{"too deep", "c.json", strings.Repeat("[", 100) + strings.Repeat("]", 100), "c.json: invalid JSON at line 1, column 66: document nests deeper than 64 levels"},
 	}
 	for _, tt := range tests {

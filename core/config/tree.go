@@ -49,8 +49,8 @@ func (k nodeKind) String() string {
 
 type node struct {
 	kind  nodeKind
-	b     bool    // boolNode
-	text  string  // stringNode: the value; numberNode: the JSON literal
+	b     bool     // boolNode
+	text  string   // stringNode: the value; numberNode: the JSON literal
 	keys  []string // objectNode, in document order, unique
 	vals  []*node  // objectNode, parallel to keys
 	items []*node  // arrayNode
@@ -82,9 +82,12 @@ func truncate(s string, max int) string {
 // reasonably can.
 const (
 	maxDepth = 64
-	// maxNodes bounds the tree, which matters for YAML where an alias can
-	// repeat a large subtree many times.
+	// maxNodes bounds the tree.
 	maxNodes = 1 << 20
+	// maxAliasNodes bounds what YAML aliases expand to: each use of an
+	// alias copies its subtree, so nested aliases grow exponentially ("a
+	// billion laughs").
+	maxAliasNodes = 1 << 16
 )
 
 var errTooDeep = fmt.Errorf("document nests deeper than %d levels", maxDepth)
@@ -256,12 +259,19 @@ func safeYAMLUnmarshal(data []byte, v *yaml.Node) (err error) {
 }
 
 type yamlConverter struct {
-	nodes int
+	nodes      int
+	inAlias    int // > 0 while converting the target of an alias
+	aliasNodes int
 }
 
 func (c *yamlConverter) convert(y *yaml.Node, depth int, path string) (*node, error) {
 	if c.nodes++; c.nodes > maxNodes {
-		return nil, fmt.Errorf("document expands to more than %d values", maxNodes)
+		return nil, fmt.Errorf("document has more than %d values", maxNodes)
+	}
+	if c.inAlias > 0 {
+		if c.aliasNodes++; c.aliasNodes > maxAliasNodes {
+			return nil, fmt.Errorf("aliases expand to more than %d values", maxAliasNodes)
+		}
 	}
 	if depth >= maxDepth {
 		return nil, errTooDeep
@@ -276,6 +286,8 @@ func (c *yamlConverter) convert(y *yaml.Node, depth int, path string) (*node, er
 		if y.Alias == nil {
 			return nil, fmt.Errorf("line %d: unresolved alias", y.Line)
 		}
+		c.inAlias++
+		defer func() { c.inAlias-- }()
 		return c.convert(y.Alias, depth+1, path)
 	case yaml.ScalarNode:
 		return yamlScalar(y)
@@ -345,17 +357,30 @@ func (c *yamlConverter) mapping(y *yaml.Node, depth int, path string) (*node, er
 	return n, nil
 }
 
+// yamlScalar converts a resolved scalar. The common spellings are parsed
+// directly (y.Decode costs microseconds, which adds up under aliases);
+// anything else, such as explicitly tagged odd values, goes to y.Decode.
 func yamlScalar(y *yaml.Node) (*node, error) {
 	switch y.ShortTag() {
 	case "!!null":
 		return &node{kind: nullNode}, nil
 	case "!!bool":
+		if b, err := strconv.ParseBool(y.Value); err == nil {
+			return &node{kind: boolNode, b: b}, nil
+		}
 		var b bool
 		if err := y.Decode(&b); err != nil {
 			return nil, fmt.Errorf("line %d: %v", y.Line, err)
 		}
 		return &node{kind: boolNode, b: b}, nil
 	case "!!int":
+		plain := strings.ReplaceAll(y.Value, "_", "")
+		if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
+			return &node{kind: numberNode, text: strconv.FormatInt(i, 10)}, nil
+		}
+		if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
+			return &node{kind: numberNode, text: strconv.FormatUint(u, 10)}, nil
+		}
 		var i int64
 		if err := y.Decode(&i); err == nil {
 			return &node{kind: numberNode, text: strconv.FormatInt(i, 10)}, nil
@@ -366,9 +391,11 @@ func yamlScalar(y *yaml.Node) (*node, error) {
 		}
 		return nil, fmt.Errorf("line %d: integer %s is out of range", y.Line, truncate(y.Value, 32))
 	case "!!float":
-		var f float64
-		if err := y.Decode(&f); err != nil {
-			return nil, fmt.Errorf("line %d: %v", y.Line, err)
+		f, err := strconv.ParseFloat(strings.ReplaceAll(y.Value, "_", ""), 64)
+		if err != nil {
+			if err := y.Decode(&f); err != nil {
+				return nil, fmt.Errorf("line %d: %v", y.Line, err)
+			}
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("line %d: %s is not a finite number", y.Line, y.Value)
@@ -416,7 +443,7 @@ func appendJSON(buf *bytes.Buffer, n *node) {
 func appendJSONString(buf *bytes.Buffer, s string) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
+	_ = enc.Encode(s)           // a string always encodes
 	buf.Truncate(buf.Len() - 1) // Encode appends a newline
 }
 

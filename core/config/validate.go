@@ -7,6 +7,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	mlog "github.com/seed405ffdea/mosn/pkg/log"
 )
 
 // Known lists the extensions the running binary has: a filter type outside
@@ -38,21 +40,33 @@ func (c *MOSNConfig) Validate() error { return c.ValidateWith(Builtins()) }
 // as a *FieldError "<path>: <reason>"; refusals of MOSN features this
 // binary lacks wrap ErrNotSupported.
 //
-// Checks run in a fixed order: process-wide features first, then the
-// server (its listeners, then its route tables), then the clusters, then
-// the admin block; within each, in list order. On error the configuration
-// may be partly defaulted and should be discarded. Validate is idempotent.
+// Checks run in a fixed order: process-wide features first, then cluster
+// names, then the server (route table names, listeners, route tables),
+// then the clusters, then the admin block; within each, in list order.
+// Names are checked before the references to them. Warnings found while
+// decoding filter configs are added to c.Warnings. On error the
+// configuration may be partly defaulted and should be discarded. Validate
+// is idempotent.
 func (c *MOSNConfig) ValidateWith(k Known) error {
-	v := &validator{known: k, clusters: map[string]string{}}
-	for i := range c.ClusterManager.Clusters {
-		name := c.ClusterManager.Clusters[i].Name
-		if _, dup := v.clusters[name]; !dup {
-			v.clusters[name] = indexPath("cluster_manager.clusters", i)
+	v := &validator{known: k}
+	defer func() {
+		for _, w := range v.warnings {
+			if !contains(c.Warnings, w) {
+				c.Warnings = append(c.Warnings, w)
+			}
 		}
-	}
+	}()
 	if err := v.processWide(c); err != nil {
 		return err
 	}
+	// Names come before references, so that a missing or repeated name is
+	// reported as such rather than as a dangling reference to it.
+	clusters, err := names(len(c.ClusterManager.Clusters), "cluster_manager.clusters", ".name", "cluster",
+		func(i int) string { return c.ClusterManager.Clusters[i].Name })
+	if err != nil {
+		return err
+	}
+	v.clusters = clusters
 	if len(c.Servers) == 0 {
 		return fieldErr("servers", "at least one server is required")
 	}
@@ -84,6 +98,8 @@ type validator struct {
 	// using them.
 	listenerNames map[string]string
 	listenerAddrs map[string]string
+	// warnings from decoding filter configs.
+	warnings []string
 }
 
 // processWide refuses the top-level MOSN features not implemented yet.
@@ -121,21 +137,20 @@ func (v *validator) processWide(c *MOSNConfig) error {
 	return nil
 }
 
-// logLevels are MOSN's level names.
-var logLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
-
 func (v *validator) server(s *ServerConfig, path string) error {
+	// Level names and the roller grammar are pkg/log's, which the server
+	// hands them to: one parser, so Validate accepts exactly what runs.
 	if s.DefaultLogLevel == "" {
 		s.DefaultLogLevel = DefaultLogLevel
 	}
-	level := strings.ToUpper(s.DefaultLogLevel)
-	if !contains(logLevels, level) {
-		return fieldErr(path+".default_log_level", "unknown log level %q (one of %s)",
-			s.DefaultLogLevel, strings.Join(logLevels, ", "))
+	level, err := mlog.ParseLevel(s.DefaultLogLevel)
+	if err != nil {
+		return causeErr(path+".default_log_level", err, "unknown log level %q (one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL)", s.DefaultLogLevel)
 	}
-	s.DefaultLogLevel = level
-	if _, err := ParseLogRoller(s.GlobalLogRoller); err != nil {
-		return causeErr(path+".global_log_roller", err, "%v", err)
+	s.DefaultLogLevel = mlog.LevelName(level)
+	if _, err := mlog.ParseRoller(s.GlobalLogRoller); err != nil {
+		reason := strings.TrimPrefix(err.Error(), mlog.ErrInvalidRoller.Error()+": ")
+		return causeErr(path+".global_log_roller", err, "invalid log roller %q: %s", s.GlobalLogRoller, reason)
 	}
 	if s.UseNetpollMode {
 		return notSupported(path+".use_netpoll_mode", "")
@@ -153,13 +168,12 @@ func (v *validator) server(s *ServerConfig, path string) error {
 		return fieldErr(path+".processor", "must not be negative, got %d", s.Processor)
 	}
 
-	v.routers = map[string]string{}
-	for i := range s.Routers {
-		name := s.Routers[i].RouterConfigName
-		if _, dup := v.routers[name]; !dup {
-			v.routers[name] = indexPath(path+".routers", i)
-		}
+	routers, err := names(len(s.Routers), path+".routers", ".router_config_name", "router",
+		func(i int) string { return s.Routers[i].RouterConfigName })
+	if err != nil {
+		return err
 	}
+	v.routers = routers
 	v.listenerNames = map[string]string{}
 	v.listenerAddrs = map[string]string{}
 	for i := range s.Listeners {
@@ -167,13 +181,30 @@ func (v *validator) server(s *ServerConfig, path string) error {
 			return err
 		}
 	}
-	seen := map[string]string{}
 	for i := range s.Routers {
-		if err := v.router(&s.Routers[i], indexPath(path+".routers", i), seen); err != nil {
+		if err := v.router(&s.Routers[i], indexPath(path+".routers", i)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// names checks that n named items all have a name and no two share one, and
+// maps each name to the path of its item.
+func names(n int, listPath, field, what string, name func(int) string) (map[string]string, error) {
+	m := make(map[string]string, n)
+	for i := 0; i < n; i++ {
+		p := indexPath(listPath, i)
+		nm := name(i)
+		if nm == "" {
+			return nil, fieldErr(p+field, "required")
+		}
+		if first, dup := m[nm]; dup {
+			return nil, fieldErr(p+field, "duplicate %s name %q (first at %s)", what, nm, first)
+		}
+		m[nm] = p
+	}
+	return m, nil
 }
 
 func (v *validator) admin(a *AdminConfig, path string) error {
@@ -236,9 +267,14 @@ func unknownValue(path, what, got string, valid []string) *FieldError {
 }
 
 // suggest returns ` (did you mean "x"?)` when got is close to one of valid:
-// equal ignoring case, or within two edits.
+// equal ignoring case, or one edit away (two for names longer than four
+// characters), a swap of neighbours counting as one edit.
 func suggest(got string, valid []string) string {
-	best, bestDist := "", 3
+	limit := 1
+	if len(got) > 4 {
+		limit = 2
+	}
+	best, bestDist := "", limit+1
 	for _, s := range valid {
 		if strings.EqualFold(got, s) {
 			return fmt.Sprintf(" (did you mean %q?)", s)
@@ -253,26 +289,31 @@ func suggest(got string, valid []string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// editDistance is the Levenshtein distance; inputs are short names.
+// editDistance is the optimal string alignment distance (Levenshtein plus
+// swaps of adjacent bytes); inputs are short names.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 64
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }

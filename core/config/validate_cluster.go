@@ -22,18 +22,9 @@ func (v *validator) clusterManager(cm *ClusterManagerConfig, path string) error 
 	case cm.ClusterPoolEnable:
 		return notSupported(path+".cluster_pool_enable", "")
 	}
-	seen := map[string]string{}
 	for i := range cm.Clusters {
-		cp := indexPath(path+".clusters", i)
-		c := &cm.Clusters[i]
-		if c.Name == "" {
-			return fieldErr(cp+".name", "required")
-		}
-		if first, dup := seen[c.Name]; dup {
-			return fieldErr(cp+".name", "duplicate cluster name %q (first at %s)", c.Name, first)
-		}
-		seen[c.Name] = cp
-		if err := cluster(c, cp); err != nil {
+		// Names were checked by ValidateWith.
+		if err := cluster(&cm.Clusters[i], indexPath(path+".clusters", i)); err != nil {
 			return err
 		}
 	}

@@ -132,9 +132,11 @@ func (v *validator) networkFilter(f *FilterConfig, path string) error {
 		return nil
 	}
 	p := &ProxyConfig{}
-	if _, err := decodeRawJSON(f.Config, p, path+".config"); err != nil {
+	warnings, err := decodeRawJSON(f.Config, p, path+".config")
+	if err != nil {
 		return err
 	}
+	v.warnings = append(v.warnings, warnings...)
 	if err := v.proxy(p, path+".config"); err != nil {
 		return err
 	}
@@ -179,7 +181,7 @@ var (
 
 func (v *validator) proxy(p *ProxyConfig, path string) error {
 	if p.DownstreamProtocol == "" {
-		p.DownstreamProtocol = DefaultProtocol
+		p.DownstreamProtocol = DefaultDownstreamProtocol
 	}
 	if err := checkProtocol(p.DownstreamProtocol, path+".downstream_protocol"); err != nil {
 		return err

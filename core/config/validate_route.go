@@ -4,16 +4,8 @@ import (
 	"strings"
 )
 
-// router checks one route table. seen holds the table names already
-// checked, for the duplicate check.
-func (v *validator) router(r *RouterConfig, path string, seen map[string]string) error {
-	if r.RouterConfigName == "" {
-		return fieldErr(path+".router_config_name", "required")
-	}
-	if first, dup := seen[r.RouterConfigName]; dup {
-		return fieldErr(path+".router_config_name", "duplicate router name %q (first at %s)", r.RouterConfigName, first)
-	}
-	seen[r.RouterConfigName] = path
+// router checks one route table; its name was checked by server.
+func (v *validator) router(r *RouterConfig, path string) error {
 	switch {
 	case len(r.RequestHeadersToAdd) > 0:
 		return notSupported(path+".request_headers_to_add", "")

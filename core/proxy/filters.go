@@ -29,8 +29,8 @@ type filterChain struct {
 
 func (s *serverConn) newFilterChain(ctx context.Context) *filterChain {
 	fc := &filterChain{s: s, ctx: ctx}
-	fc.reqHdr = *http1.NewHeaderMap(&s.req.Headers)
-	fc.respHdr = *http1.NewHeaderMap(&s.resp.Headers)
+	fc.reqHdr.Reset(&s.req.Headers)
+	fc.respHdr.Reset(&s.resp.Headers)
 	for _, f := range s.opts.StreamFilters {
 		f.CreateFilterChain(ctx, fc)
 	}
@@ -135,10 +135,10 @@ func (fc *filterChain) Continue() {}
 
 type emptyHeaders struct{}
 
-func (emptyHeaders) Get(string) (string, bool)        { return "", false }
-func (emptyHeaders) Set(string, string)               {}
-func (emptyHeaders) Add(string, string)               {}
-func (emptyHeaders) Del(string)                       {}
+func (emptyHeaders) Get(string) (string, bool)       { return "", false }
+func (emptyHeaders) Set(string, string)              {}
+func (emptyHeaders) Add(string, string)              {}
+func (emptyHeaders) Del(string)                      {}
 func (emptyHeaders) Range(func(string, string) bool) {}
 
 // requestInfo is the api.RequestInfo view of a connection's current stream.

@@ -98,7 +98,7 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 	st := &s.st
 	upgrade := s.req.Upgrade
 	s.head = s.appendRequestHead(s.headBuf(), upgrade)
-	s.iov = append(s.iov[:0], s.head)
+	s.iov = append(s.iovArr[:0], s.head)
 	if len(first) > 0 {
 		s.iov = append(s.iov, first)
 	}
@@ -236,7 +236,7 @@ func (s *serverConn) pumpRequestBody(uc *upstream.UpConn) error {
 			st.bodyDone = done
 		}
 		st.bytesIn += uint64(n)
-		if s.opts.MaxRequestBody > 0 && int64(st.bytesIn) > s.opts.MaxRequestBody {
+		if s.bodyOverLimit() {
 			uc.Pool().Discard(uc)
 			st.uc = nil
 			return errBodyTooLarge
@@ -307,7 +307,7 @@ func (s *serverConn) relayResponse(uc *upstream.UpConn) error {
 	}
 	s.up.consume(n)
 	st.bytesOut += uint64(len(out))
-	s.iov = append(s.iov[:0], s.head, out)
+	s.iov = append(s.iovArr[:0], s.head, out)
 	if err := s.writeDown(); err != nil {
 		st.flags |= api.DownstreamConnectionTermination
 		uc.Pool().Discard(uc)
@@ -417,7 +417,10 @@ func (s *serverConn) headBuf() []byte {
 func (s *serverConn) Context() context.Context { return s.conn.Context() }
 
 // Headers implements api.LBContext.
-func (s *serverConn) Headers() api.HeaderMap { return http1.NewHeaderMap(&s.req.Headers) }
+func (s *serverConn) Headers() api.HeaderMap {
+	s.lbHdr.Reset(&s.req.Headers)
+	return &s.lbHdr
+}
 
 // HashKey implements api.LBContext.
 func (s *serverConn) HashKey() uint64 { return 0 }
@@ -432,4 +435,16 @@ func (s *serverConn) scanResponse(data []byte, dechunk bool) (n int, out []byte,
 	s.plain = s.plain[:0]
 	n, done, err = s.rcs.ScanData(data, func(d []byte) { s.plain = append(s.plain, d...) })
 	return n, s.plain, done, err
+}
+
+// bodyOverLimit reports a request body beyond MaxRequestBody (counted as
+// decoded data for chunked bodies).
+func (s *serverConn) bodyOverLimit() bool {
+	if s.opts.MaxRequestBody <= 0 {
+		return false
+	}
+	if s.st.bodyKind == http1.ChunkedBody {
+		return s.cs.DataLen() > s.opts.MaxRequestBody
+	}
+	return int64(s.st.bytesIn) > s.opts.MaxRequestBody
 }

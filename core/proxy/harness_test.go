@@ -56,6 +56,15 @@ type proxyConf struct {
 // startProxy runs a listener with the proxy filter routing "/" to a
 // cluster of upstreamAddrs, and returns its address.
 func startProxy(t *testing.T, upstreamAddr string, pc proxyConf) string {
+	return startProxyConf(t, upstreamAddr, pc)
+}
+
+// startProxyTB starts a default proxy for benchmarks.
+func startProxyTB(t testing.TB, upstreamAddr string) string {
+	return startProxyConf(t, upstreamAddr, proxyConf{})
+}
+
+func startProxyConf(t testing.TB, upstreamAddr string, pc proxyConf) string {
 	t.Helper()
 	hosts := pc.hosts
 	if hosts == nil {

@@ -106,6 +106,9 @@ func (s *serverConn) appendResponseHead(h []byte, kind http1.BodyKind, dechunk b
 
 // appendConnection says whether the downstream connection stays open.
 func (s *serverConn) appendConnection(h []byte) []byte {
+	if s.draining.Load() {
+		s.st.closeDown = true
+	}
 	switch {
 	case s.st.closeDown:
 		return append(h, "Connection: close\r\n"...)
@@ -164,7 +167,7 @@ func (s *serverConn) reply(status int, extra api.HeaderMap, body []byte, close b
 		body = nil
 	}
 	st.bytesOut += uint64(len(body))
-	s.iov = append(s.iov[:0], h, body)
+	s.iov = append(s.iovArr[:0], h, body)
 	return s.writeDown()
 }
 

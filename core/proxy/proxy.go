@@ -148,12 +148,17 @@ type serverConn struct {
 	up   rbuf // upstream bytes
 	head []byte
 	iov  net.Buffers
+	// iovArr backs iov: WriteTo consumes iov from the front, so each
+	// write starts again from this array instead of reallocating.
+	iovArr [2][]byte
 
-	req  http1.RequestHead
-	resp http1.ResponseHead
-	cs   http1.ChunkedScanner // request body
-	rcs  http1.ChunkedScanner // response body
-	plain []byte // de-chunked response data for HTTP/1.0 clients
+	req   http1.RequestHead
+	resp  http1.ResponseHead
+	cs    http1.ChunkedScanner // request body
+	rcs   http1.ChunkedScanner // response body
+	plain []byte               // de-chunked response data for HTTP/1.0 clients
+
+	lbHdr    http1.HeaderMap // the request headers as load balancers see them
 
 	clientIP []byte
 	draining atomic.Bool
@@ -194,6 +199,7 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		s.clientIP = []byte(ta.IP.String())
 	}
+	s.rcs.Response = true // response framing errors are the upstream's: 502
 	s.in.init()
 	defer s.release()
 	for {

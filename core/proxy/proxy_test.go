@@ -498,6 +498,11 @@ func TestBodyLimitIs413(t *testing.T) {
 	if resp, _ := c.response(t, "POST"); resp.StatusCode != 413 {
 		t.Fatalf("got %d", resp.StatusCode)
 	}
+	c = dialRaw(t, addr)
+	c.send(t, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n01234567890\r\n0\r\n\r\n")
+	if resp, _ := c.response(t, "POST"); resp.StatusCode != 413 {
+		t.Fatalf("chunked: got %d", resp.StatusCode)
+	}
 	if o.hits.Load() != 0 {
 		t.Fatal("reached the upstream")
 	}

@@ -31,10 +31,10 @@ type stream struct {
 	status    int
 	flags     api.ResponseFlag
 	bodyKind  http1.BodyKind
-	bodyLeft  int64 // Length bodies: bytes not yet forwarded
+	bodyLeft  int64  // Length bodies: bytes not yet forwarded
 	first     []byte // body bytes that arrived with the head
 	bodyDone  bool   // request body fully read from downstream
-	streamed  bool  // body bytes beyond the first buffer were forwarded
+	streamed  bool   // body bytes beyond the first buffer were forwarded
 	sent100   bool
 	linger    bool // answered with request bytes possibly unread
 	closeDown bool // close the downstream connection after this response
@@ -127,6 +127,9 @@ func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
 	if st.first, err = s.firstBody(); err != nil {
 		st.flags |= api.DownstreamProtocolError
 		return false, s.localReply(errStatus(err), nil, true)
+	}
+	if s.bodyOverLimit() {
+		return false, s.localReply(413, nil, true)
 	}
 
 	if err := s.proxyRequest(ctx); err != nil {

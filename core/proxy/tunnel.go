@@ -17,7 +17,7 @@ func (s *serverConn) tunnel(uc *upstream.UpConn) error {
 	st.status = 101
 	st.closeDown = true
 	s.head = s.appendResponseHead(s.headBuf(), 0, false)
-	s.iov = append(s.iov[:0], s.head, s.up.data())
+	s.iov = append(s.iovArr[:0], s.head, s.up.data())
 	s.up.consume(s.up.len())
 	if err := s.writeDown(); err != nil {
 		uc.Pool().Discard(uc)

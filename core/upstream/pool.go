@@ -176,6 +176,5 @@ func (p *Pool) Close() {
 	}
 }
 
-
 // Pool returns the pool c belongs to.
 func (c *UpConn) Pool() *Pool { return c.pool }

@@ -21,29 +21,34 @@ type ChunkedScanner struct {
 	line     int    // bytes of the current chunk-size line so far
 	trailer  int    // bytes of the trailer section so far
 	trailers int    // trailer field lines so far
+	data     uint64 // chunk data bytes so far
 	err      *Error
 }
 
 const (
-	csSize       uint8 = iota // in chunk-size, expecting HEXDIG
-	csExtBWS                  // whitespace after chunk-size: ";" must follow
-	csExt                     // in chunk extensions, until CR
-	csSizeLF                  // CR of the chunk-size line seen
-	csData                    // in chunk data
-	csDataCR                  // after data, expecting CR
-	csDataLF                  // after data and CR, expecting LF
-	csLineStart               // at the start of a trailer field line
-	csName                    // in a trailer field name
-	csValue                   // in a trailer field value
-	csValueLF                 // CR of a trailer field line seen
-	csFinalLF                 // CR of the final empty line seen
-	csDone                    // body complete
+	csSize      uint8 = iota // in chunk-size, expecting HEXDIG
+	csExtBWS                 // whitespace after chunk-size: ";" must follow
+	csExt                    // in chunk extensions, until CR
+	csSizeLF                 // CR of the chunk-size line seen
+	csData                   // in chunk data
+	csDataCR                 // after data, expecting CR
+	csDataLF                 // after data and CR, expecting LF
+	csLineStart              // at the start of a trailer field line
+	csName                   // in a trailer field name
+	csValue                  // in a trailer field value
+	csValueLF                // CR of a trailer field line seen
+	csFinalLF                // CR of the final empty line seen
+	csDone                   // body complete
 )
 
 // Reset prepares s for a new body; Limits and Response are kept.
 func (s *ChunkedScanner) Reset() {
 	*s = ChunkedScanner{Limits: s.Limits, Response: s.Response}
 }
+
+// DataLen returns the number of chunk-data bytes scanned so far: the
+// decoded body's length, for body-size limits and byte counters.
+func (s *ChunkedScanner) DataLen() int64 { return int64(s.data) }
 
 // Done reports whether the body's end has been reached.
 func (s *ChunkedScanner) Done() bool { return s.state == csDone }
@@ -187,6 +192,7 @@ func (s *ChunkedScanner) step(p []byte, data func([]byte)) (int, *Error) {
 				data(p[i : i+k])
 			}
 			s.size -= uint64(k)
+			s.data += uint64(k)
 			i += k
 			if s.size == 0 {
 				s.state = csDataCR

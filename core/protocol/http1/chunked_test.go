@@ -154,6 +154,14 @@ func TestChunkedStickyAndReset(t *testing.T) {
 	if n, done, err := s.Scan([]byte("rest")); n != 0 || !done || err != nil {
 		t.Fatalf("after done: %d %v %v", n, done, err)
 	}
+	s.Reset()
+	if _, done, err := s.Scan([]byte("3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n")); !done || err != nil || s.DataLen() != 19 {
+		t.Fatalf("DataLen = %d (%v, %v), want 19", s.DataLen(), done, err)
+	}
+	s.Reset()
+	if s.DataLen() != 0 {
+		t.Fatal("Reset kept DataLen")
+	}
 }
 
 func TestChunkedLimitBoundaries(t *testing.T) {

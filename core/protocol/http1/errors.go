@@ -115,6 +115,10 @@ var (
 	// ErrTransferEncodingHTTP10: Transfer-Encoding in an HTTP/1.0 request.
 	ErrTransferEncodingHTTP10 = newError(400, "transfer-encoding in http/1.0 message")
 
+	// ErrTooManyConnectionOptions: Connection fields list more options
+	// than Limits.MaxHeaders.
+	ErrTooManyConnectionOptions = newError(400, "too many connection options")
+
 	// ErrMissingHost: an HTTP/1.1 request without Host.
 	ErrMissingHost = newError(400, "missing host")
 	// ErrMultipleHost: more than one Host field line.

@@ -127,7 +127,10 @@ func scanFields(b []byte, i, maxHeaders int, hs []Header, lenientColon bool) ([]
 			// sending a 400 (Bad Request) ... or replace each received
 			// obs-fold with one or more SP octets". Section 2.2: whitespace
 			// before the first field line "MUST either reject the message
-			// as invalid or consume each whitespace-preceded line".
+			// as invalid or consume each whitespace-preceded line". For a
+			// response, a proxy "MUST either discard the message and
+			// replace it with a 502 (Bad Gateway) response ... or replace
+			// each received obs-fold with one or more SP octets".
 			return hs, 0, ErrObsFold
 		}
 		if len(hs) >= maxHeaders {
@@ -266,12 +269,14 @@ type framing struct {
 	hostCount     int
 	hostInvalid   bool
 	expect100     bool
+	maxTokens     int
+	tokensErr     *Error
 }
 
 // interpret reads the fields that govern framing and connection handling.
-// Connection options are appended to *tokens.
-func interpret(hs []Header, tokens *[][]byte) framing {
-	f := framing{contentLength: -1}
+// Connection options are appended to *tokens, at most maxTokens of them.
+func interpret(hs []Header, tokens *[][]byte, maxTokens int) framing {
+	f := framing{contentLength: -1, maxTokens: maxTokens}
 	for k := range hs {
 		name, v := hs[k].Name, hs[k].Value
 		switch len(name) {
@@ -381,6 +386,13 @@ func (f *framing) connection(v []byte, tokens *[][]byte) {
 			f.connKeepAlive = true
 		case EqualFold(elem, "upgrade"):
 			f.connUpgrade = true
+		}
+		// Each option names a field to drop, so more options than the
+		// field limit serve no purpose; bounding them keeps a 60 KiB
+		// Connection field from growing a reused token slice tenfold.
+		if len(*tokens) >= f.maxTokens {
+			f.tokensErr = ErrTooManyConnectionOptions
+			return
 		}
 		*tokens = append(*tokens, elem)
 	}

@@ -32,8 +32,9 @@ func equalFold[S string | []byte](a []byte, b S) bool {
 // list is RFC 9110 section 7.6.1's: "Connection ... Proxy-Connection ...
 // Keep-Alive ... TE ... Transfer-Encoding ... Upgrade" ("intermediaries
 // SHOULD remove or replace fields that are known to require removal before
-// forwarding"). Envoy strips the same set (it keeps "TE: trailers" for
-// gRPC; a proxy that wants that re-adds it).
+// forwarding"). Envoy removes the same set (TE since 1.29, keeping
+// "TE: trailers" for gRPC since envoyproxy/envoy#32255; a proxy that wants
+// that re-adds it).
 //
 // Proxy-Authenticate, Proxy-Authorization and Trailer were hop-by-hop in
 // RFC 2616 section 13.5.1 but are not in RFC 9110 (a proxy "MAY relay the

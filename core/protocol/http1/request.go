@@ -200,7 +200,10 @@ func parseRequest(b []byte, h *RequestHead, maxHeaders int) (int, *Error) {
 		return 0, e
 	}
 
-	f := interpret(h.Headers, &h.ConnectionTokens)
+	f := interpret(h.Headers, &h.ConnectionTokens, maxHeaders)
+	if f.tokensErr != nil {
+		return 0, f.tokensErr
+	}
 	if e := f.checkRequest(minor); e != nil {
 		return 0, e
 	}

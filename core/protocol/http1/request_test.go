@@ -258,6 +258,10 @@ func TestParseRequestBad(t *testing.T) {
 		{"TE unknown coding before chunked", line + host + "Transfer-Encoding: gzip, chunked\r\n\r\n", Limits{}, ErrUnsupportedTransferCoding, 501},
 		{"TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", Limits{}, ErrTransferEncodingHTTP10, 400},
 
+		// Connection
+		{"too many connection options", line + host + "Connection: " + strings.Repeat("a, ", 101) + "\r\n\r\n", Limits{}, ErrTooManyConnectionOptions, 400},
+		{"connection options over a small limit", line + host + "Connection: a\r\nConnection: b, c, d\r\n\r\n", Limits{MaxHeaders: 3}, ErrTooManyConnectionOptions, 400},
+
 		// Host
 		{"missing host", line + "X: a\r\n\r\n", Limits{}, ErrMissingHost, 400},
 		{"two hosts", line + host + "host: b\r\n\r\n", Limits{}, ErrMultipleHost, 400},
@@ -292,6 +296,11 @@ func TestParseRequestLimitBoundary(t *testing.T) {
 	var h RequestHead
 	if n, err := ParseRequest([]byte(in), &h, Limits{MaxHeaderBytes: len(in), MaxHeaders: 3}); n != len(in) || err != nil {
 		t.Fatalf("head of exactly the limits: %d, %v", n, err)
+	}
+	// As many Connection options as the field limit allows.
+	co := "GET / HTTP/1.1\r\nHost: a\r\nConnection: a, b\r\n\r\n"
+	if n, err := ParseRequest([]byte(co), &h, Limits{MaxHeaders: 2}); n != len(co) || err != nil {
+		t.Fatalf("connection options at the limit: %d, %v", n, err)
 	}
 	// One byte short of the limit and incomplete: more is needed.
 	if n, err := ParseRequest([]byte(in[:len(in)-1]), &h, Limits{MaxHeaderBytes: len(in)}); n != 0 || err != nil {

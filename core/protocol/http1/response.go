@@ -221,7 +221,10 @@ func parseResponse(b []byte, h *ResponseHead, maxHeaders int) (int, *Error) {
 		return 0, e
 	}
 
-	f := interpret(h.Headers, &h.ConnectionTokens)
+	f := interpret(h.Headers, &h.ConnectionTokens, maxHeaders)
+	if f.tokensErr != nil {
+		return 0, f.tokensErr
+	}
 	h.ContentLength = f.contentLength
 	if minor == 1 {
 		h.KeepAlive = !f.connClose

@@ -105,6 +105,7 @@ func TestParseResponseBad(t *testing.T) {
 		{"TE chunked twice", ok + "Transfer-Encoding: chunked, chunked\r\n\r\n", Limits{}, ErrChunkedNotFinal},
 		{"TE in 1.0", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", Limits{}, ErrTransferEncodingHTTP10},
 		{"too large", ok + "X: " + strings.Repeat("y", 100), Limits{MaxHeaderBytes: 64}, ErrHeaderTooLarge},
+		{"too many connection options", ok + "Connection: a, b\r\n\r\n", Limits{MaxHeaders: 1}, ErrTooManyConnectionOptions},
 		{"too many", ok + "A: 1\r\nB: 2\r\n\r\n", Limits{MaxHeaders: 1}, ErrTooManyHeaders},
 	}
 	for _, tt := range tests {

@@ -239,4 +239,3 @@ func printVersion(w io.Writer) {
 		fmt.Fprintf(w, "  %s %s\n", n, v.Modules[n])
 	}
 }
-

@@ -1,0 +1,231 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed405ffdea/mosn/core/config"
+	"github.com/seed405ffdea/mosn/core/server"
+)
+
+// freePorts reserves n distinct loopback ports and releases them, for
+// configs whose listeners refer to each other by port (chained listeners).
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var lns []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return ports
+}
+
+// loadWithPorts loads a config file, replacing the given fixed ports with
+// free ones; it returns the config and the port map.
+func loadWithPorts(t *testing.T, path string, fixed ...int) (*config.MOSNConfig, map[int]int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	m := map[int]int{}
+	for i, p := range freePorts(t, len(fixed)) {
+		m[fixed[i]] = p
+		text = strings.ReplaceAll(text, strconv.Itoa(fixed[i]), strconv.Itoa(p))
+	}
+	cfg, err := config.Parse([]byte(text), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, m
+}
+
+func startServer(t *testing.T, cfg *config.MOSNConfig) *server.Server {
+	t.Helper()
+	srv, err := server.New(server.Options{
+		Config:  cfg,
+		Logger:  slog.New(slog.DiscardHandler),
+		Version: server.VersionInfo{Version: "test"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The original MOSN's default config: three chained listeners, the middle
+// one with downstream_protocol "Auto", and an admin block.
+func TestMOSNDefaultConfigServesEndToEnd(t *testing.T) {
+	cfg, ports := loadWithPorts(t, "../testdata/mosn-configs/mosn_config.json", 2045, 2046, 2047, 34901)
+	startServer(t, cfg)
+	code, body := get(t, "http://127.0.0.1:"+strconv.Itoa(ports[2045])+"/")
+	if code != 200 || body != "Welcome to MOSN!\nThe Cloud-Native Network Proxy Platform.\n" {
+		t.Fatalf("%d %q", code, body)
+	}
+	admin := "http://127.0.0.1:" + strconv.Itoa(ports[34901])
+	code, body = get(t, admin+"/api/v1/states")
+	var st struct {
+		State string `json:"state"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.State != "running" {
+		t.Fatalf("states: %d %q", code, body)
+	}
+	code, body = get(t, admin+"/api/v1/version")
+	if code != 200 || !strings.Contains(body, `"version": "test"`) {
+		t.Fatalf("version: %d %q", code, body)
+	}
+}
+
+func TestEmbeddedDefaultConfig(t *testing.T) {
+	text := string(config.Default())
+	ports := freePorts(t, 3)
+	for i, p := range []string{"2045", "2046", "34901"} {
+		text = strings.ReplaceAll(text, p, strconv.Itoa(ports[i]))
+	}
+	cfg, err := config.Parse([]byte(text), "default.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, cfg)
+	code, body := get(t, "http://127.0.0.1:"+strconv.Itoa(ports[0])+"/anything")
+	if code != 200 || body == "" {
+		t.Fatalf("%d %q", code, body)
+	}
+	if srv.Stats().Requests.Load() != 2 {
+		t.Fatalf("want 2 proxied requests (two hops), got %d", srv.Stats().Requests.Load())
+	}
+}
+
+func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	release := make(chan struct{})
+	up := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, "finished")
+	})}
+	uln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go up.Serve(uln)
+	defer up.Close()
+
+	port := freePorts(t, 1)[0]
+	cfg, err := config.Parse([]byte(`{
+  "servers": [{
+    "graceful_timeout": "5s",
+    "routers": [{"router_config_name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"],
+      "routers": [{"match": {"prefix": "/"}, "route": {"cluster_name": "c"}}]}]}],
+    "listeners": [{"name": "l", "address": "127.0.0.1:`+strconv.Itoa(port)+`", "bind_port": true,
+      "filter_chains": [{"filters": [{"type": "proxy", "config": {"downstream_protocol": "Http1", "router_config_name": "r"}}]}]}]
+  }],
+  "cluster_manager": {"clusters": [{"name": "c", "type": "SIMPLE", "lb_type": "LB_ROUNDROBIN", "hosts": [{"address": "`+uln.Addr().String()+`"}]}]}
+}`), "graceful.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	// One idle keep-alive connection and one request in flight.
+	idle, err := net.Dial("tcp", srv.ListenerAddr("l").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	type result struct {
+		code int
+		body string
+		close bool
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + srv.ListenerAddr("l").String() + "/")
+		if err != nil {
+			done <- result{body: err.Error()}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{resp.StatusCode, string(b), resp.Close}
+	}()
+	for srv.Stats().Active.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), srv.GracefulTimeout())
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	// New connections are refused once draining starts.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", srv.ListenerAddr("l").String())
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("listener still accepting while draining")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The idle connection is closed by the drain.
+	idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("idle connection: %v, want EOF", err)
+	}
+	close(release)
+	r := <-done
+	if r.code != 200 || r.body != "finished" || !r.close {
+		t.Fatalf("in-flight request: %+v", r)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if srv.Stage() != server.Stopped {
+		t.Fatalf("stage %v", srv.Stage())
+	}
+}
+
+func TestBadConfigRefused(t *testing.T) {
+	cfg, err := config.Parse([]byte(`{"servers":[{"listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+	  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"nope"}}]}]}]}]}`), "bad.json")
+	if err == nil {
+		_, err = server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	}
+	if err == nil || !strings.Contains(err.Error(), `router_config_name`) {
+		t.Fatalf("want an error naming router_config_name, got %v", err)
+	}
+}
