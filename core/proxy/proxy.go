@@ -158,7 +158,7 @@ type serverConn struct {
 	rcs   http1.ChunkedScanner // response body
 	plain []byte               // de-chunked response data for HTTP/1.0 clients
 
-	lbHdr    http1.HeaderMap // the request headers as load balancers see them
+	lbHdr http1.HeaderMap // the request headers as load balancers see them
 
 	clientIP []byte
 	draining atomic.Bool

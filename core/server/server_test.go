@@ -164,8 +164,8 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	}
 	defer idle.Close()
 	type result struct {
-		code int
-		body string
+		code  int
+		body  string
 		close bool
 	}
 	done := make(chan result, 1)
