@@ -12,14 +12,14 @@ for c in nginx wrk taskset; do command -v $c >/dev/null || { echo "missing $c (a
 work=$(mktemp -d); trap 'kill $(cat $work/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf $work' EXIT
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 ORIGIN=$(port); NGX=$(port); MOSN=$(port)
-body=$(head -c "$BODY" /dev/zero | tr '\0' 'x')
-
-mkdir -p $work/o $work/p
+mkdir -p $work/o $work/p; chmod 755 $work $work/o
+head -c "$BODY" /dev/zero | tr '\0' 'x' > $work/o/body
 cat > $work/o/nginx.conf <<CONF
 worker_processes 1; daemon off; pid $work/o/nginx.pid; error_log stderr error;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 "$body"; } } }
+  open_file_cache max=16;
+  server { listen 127.0.0.1:$ORIGIN; root $work/o; location / { default_type text/plain; try_files /body =404; } } }
 CONF
 cat > $work/p/nginx.conf <<CONF
 worker_processes 1; daemon off; pid $work/p/nginx.pid; error_log stderr error;

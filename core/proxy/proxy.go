@@ -180,21 +180,26 @@ func (s *serverConn) OnNewConnection() api.FilterStatus { return api.Continue }
 // called.
 func (s *serverConn) OnData(api.IoBuffer, bool) api.FilterStatus { return api.Continue }
 
-// InitializeReadFilterCallbacks implements api.ReadFilter.
-func (s *serverConn) InitializeReadFilterCallbacks(cb api.ReadFilterCallbacks) {}
+// InitializeReadFilterCallbacks implements api.ReadFilter. It runs before
+// the connection can be drained, so Drain always sees s.conn.
+func (s *serverConn) InitializeReadFilterCallbacks(cb api.ReadFilterCallbacks) {
+	s.conn = cb.Connection()
+}
 
 // Drain implements api.Drainer: an idle connection is woken and closes; a
 // busy one closes after its response, which carries Connection: close.
 func (s *serverConn) Drain() {
 	s.draining.Store(true)
-	if s.idle.Load() && s.conn != nil {
+	if s.idle.Load() {
 		s.conn.SetReadDeadline(time.Now())
 	}
 }
 
 // Serve implements api.ConnectionServer.
 func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
-	s.conn = conn
+	if s.conn == nil {
+		s.conn = conn
+	}
 	s.nc, _ = conn.(*network.Conn)
 	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		s.clientIP = []byte(ta.IP.String())

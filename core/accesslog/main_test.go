@@ -1,0 +1,29 @@
+package accesslog
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/seed405ffdea/mosn/pkg/leakcheck"
+)
+
+// lumberjackMill is the goroutine lumberjack starts for a size-rotated
+// file and never stops (v2.2.1); it is not ours to count.
+const lumberjackMill = "lumberjack%2ev2.(*Logger).millRun"
+
+func TestMain(m *testing.M) {
+	// MOSN's %start_time% is local time: pin the zone so the expected
+	// strings below hold on any machine.
+	time.Local = time.FixedZone("CST", 8*60*60)
+	base := leakcheck.Count(lumberjackMill)
+	code := m.Run()
+	if code == 0 {
+		if err := leakcheck.Check(base, lumberjackMill); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
