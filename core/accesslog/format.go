@@ -359,13 +359,14 @@ func (f *Format) Append(dst []byte, e *Entry) []byte {
 			if e.StartTime.IsZero() {
 				dst = append(dst, '-')
 			} else {
-				dst = e.StartTime.Local().AppendFormat(dst, mosnTimeLayout)
+				dst = appendTime(dst, e.StartTime.Local(), '/', ' ')
 			}
 		case opEnvoyStartTime:
 			if e.StartTime.IsZero() {
 				dst = append(dst, '-')
 			} else {
-				dst = e.StartTime.UTC().AppendFormat(dst, envoyTimeLayout)
+				dst = appendTime(dst, e.StartTime.UTC(), '-', 'T')
+				dst = append(dst, 'Z')
 			}
 		case opMOSNRequestReceived:
 			dst = append(dst, e.RequestReceived.String()...)
@@ -447,6 +448,31 @@ func view(b []byte) string {
 		return ""
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// appendTime appends t as "2006/01/02 15:04:05.000" (with dateSep '/'
+// and sep ' ') or "2006-01-02T15:04:05.000" ('-', 'T') in t's location.
+// It is AppendFormat with those layouts at a third of the cost
+// (TestAppendTime checks they agree).
+func appendTime(dst []byte, t time.Time, dateSep, sep byte) []byte {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		layout := mosnTimeLayout
+		if dateSep == '-' {
+			layout = envoyTimeLayout[:len(envoyTimeLayout)-1] // without the Z
+		}
+		return t.AppendFormat(dst, layout)
+	}
+	hour, minute, second := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
+	return append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), dateSep,
+		byte('0'+month/10), byte('0'+month%10), dateSep,
+		byte('0'+day/10), byte('0'+day%10), sep,
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+second/10), byte('0'+second%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
 // appendMillis appends d in whole milliseconds, or "-" for zero (unknown).

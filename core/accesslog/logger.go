@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,13 +17,16 @@ import (
 // Buffering. Log appends to the current buffer; once it holds flushSize
 // bytes it is handed to the flusher goroutine and Log goes on in the spare
 // buffer, so Log never waits for a write. The headroom between flushSize
-// and bufSize keeps ordinary lines from growing a buffer. Only when the
-// flusher is still busy with the other buffer does the current one grow
-// past bufSize, up to maxBuffered bytes; beyond that lines are dropped.
+// and bufSize keeps ordinary lines from growing a buffer. If the flusher is
+// still busy with the other buffer when the current one reaches flushSize,
+// the current one grows once to maxBuffered and takes lines until only
+// headroom is left; after that lines are dropped. So a Logger holds two
+// buffers of bufSize, or of maxBuffered after the output once fell behind.
 const (
 	bufSize       = 64 << 10
 	flushSize     = 48 << 10
-	maxBuffered   = 1 << 20
+	headroom      = bufSize - flushSize
+	maxBuffered   = 4 << 20
 	flushInterval = time.Second
 )
 
@@ -97,8 +101,8 @@ func (l *Logger) Format() *Format { return l.format }
 
 // Log appends e as one line ending in "\n". It does no I/O and allocates
 // nothing in steady state. A line that cannot be buffered (the output has
-// fallen behind by maxBuffered bytes) or that comes after Close is dropped
-// and counted by Dropped.
+// fallen about 4 MiB behind) or that comes after Close is dropped and
+// counted by Dropped.
 func (l *Logger) Log(e *Entry) {
 	l.mu.Lock()
 	if l.closed {
@@ -107,6 +111,11 @@ func (l *Logger) Log(e *Entry) {
 		return
 	}
 	mark := len(l.cur)
+	if l.spare == nil && mark >= flushSize && cap(l.cur) < maxBuffered {
+		// The flusher is still writing the other buffer: make room for
+		// what arrives meanwhile, in one allocation.
+		l.cur = slices.Grow(l.cur, maxBuffered-mark)
+	}
 	l.cur = l.format.Append(l.cur, e)
 	l.cur = append(l.cur, '\n')
 	if len(l.cur) >= flushSize {
@@ -117,7 +126,7 @@ func (l *Logger) Log(e *Entry) {
 			case l.kick <- struct{}{}:
 			default:
 			}
-		case len(l.cur) > maxBuffered:
+		case len(l.cur) > maxBuffered-headroom:
 			l.cur = l.cur[:mark]
 			l.dropped.Add(1)
 		}

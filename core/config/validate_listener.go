@@ -3,6 +3,8 @@ package config
 import (
 	"sort"
 	"strings"
+
+	"github.com/seed405ffdea/mosn/core/accesslog"
 )
 
 // networks are MOSN's listener networks; only tcp is implemented.
@@ -78,6 +80,9 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	for i, al := range l.AccessLogs {
 		if al.Path == "" {
 			return fieldErr(indexPath(path+".access_logs", i)+".log_path", "required")
+		}
+		if _, err := accesslog.Compile(al.Format); err != nil {
+			return causeErr(indexPath(path+".access_logs", i)+".log_format", err, "%s", strings.TrimPrefix(err.Error(), "accesslog: "))
 		}
 	}
 	switch {

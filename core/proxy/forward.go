@@ -55,6 +55,9 @@ func (s *serverConn) forward(ctx context.Context) error {
 			return s.localReply(503, bodyConnectFail, false)
 		}
 		st.uc = uc
+		if len(s.opts.AccessLogs) > 0 {
+			st.upCluster, st.upLocal = st.cluster.Name(), uc.LocalAddress
+		}
 		err = s.exchange(uc, first, attempt == 0)
 		if err == errRetry {
 			host.Pool().Discard(uc)
@@ -114,6 +117,9 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 			return err
 		}
 	}
+	if len(s.opts.AccessLogs) > 0 {
+		st.reqDoneAt = time.Now()
+	}
 	// The response head.
 	s.up.r, s.up.w = 0, 0
 	// Wait at most ClientCheck at a time, to look at the client in between.
@@ -125,6 +131,9 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 			return s.upstreamFailed(uc, 502, api.UpstreamProtocolError, bodyProtocol)
 		}
 		if hl > 0 {
+			if len(s.opts.AccessLogs) > 0 && st.respHeadAt.IsZero() {
+				st.respHeadAt = time.Now()
+			}
 			if s.resp.Status >= 100 && s.resp.Status < 200 && s.resp.Status != 101 {
 				// Interim responses (100 Continue, 103) are ours to drop:
 				// we answered Expect ourselves.

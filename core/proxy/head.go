@@ -47,6 +47,7 @@ func (s *serverConn) appendRequestHead(h []byte, upgrade bool) []byte {
 			hasProto = true
 		case http1.EqualFold(name, "x-request-id"):
 			hasID = true
+			s.st.reqIDSeen = f.Value
 		}
 		h = http1.AppendHeader(h, name, f.Value)
 	}
@@ -68,7 +69,9 @@ func (s *serverConn) appendRequestHead(h []byte, upgrade bool) []byte {
 	}
 	if !hasID {
 		h = append(h, "X-Request-Id: "...)
+		n := len(h)
 		h = appendUUID(h)
+		copy(s.reqID[:], h[n:])
 		h = append(h, "\r\n"...)
 	}
 	return append(h, "\r\n"...)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/accesslog"
 	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/protocol/http1"
 	"github.com/seed405ffdea/mosn/core/router"
@@ -67,6 +68,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Stats counts requests; may be nil.
 	Stats *Stats
+	// AccessLogs receive one entry per finished request.
+	AccessLogs []*accesslog.Logger
 }
 
 // Stats are the proxy's counters, shared by its connections.
@@ -161,6 +164,12 @@ type serverConn struct {
 	lbHdr http1.HeaderMap // the request headers as load balancers see them
 
 	clientIP []byte
+	// reqID holds a generated X-Request-Id for the access log.
+	reqID [36]byte
+	// log is the access log entry, filled only when access logs exist.
+	log                   accesslog.Entry
+	logReq, logResp       http1.HeaderMap
+	remoteAddr, localAddr string
 	draining atomic.Bool
 	idle     atomic.Bool
 
@@ -203,6 +212,10 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 	s.nc, _ = conn.(*network.Conn)
 	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		s.clientIP = []byte(ta.IP.String())
+	}
+	if len(s.opts.AccessLogs) > 0 {
+		s.remoteAddr = conn.RemoteAddr().String()
+		s.localAddr = conn.LocalAddr().String()
 	}
 	s.rcs.Response = true // response framing errors are the upstream's: 502
 	s.in.init()

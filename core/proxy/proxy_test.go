@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/seed405ffdea/mosn/core/accesslog"
 	"github.com/seed405ffdea/mosn/core/proxy"
+	mlog "github.com/seed405ffdea/mosn/pkg/log"
 )
 
 func TestGetAndPost(t *testing.T) {
@@ -558,5 +561,45 @@ func TestLoadBalancingAcrossHosts(t *testing.T) {
 	}
 	if a.hits.Load() != 5 || b.hits.Load() != 5 {
 		t.Fatalf("round robin: a=%d b=%d", a.hits.Load(), b.hits.Load())
+	}
+}
+
+func TestAccessLog(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Up", "u1")
+		io.WriteString(w, "hello")
+	})
+	path := t.TempDir() + "/access.log"
+	l, err := accesslog.New(path, "%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %BYTES_SENT% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %request_header_x-who% %RESP(X-UP)% %request_id%", mlog.DefaultRoller())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := &proxy.Stats{}
+	addr := startProxy(t, freeAddr(t), proxyConf{hosts: []string{o.addr()}, opts: func(o *proxy.Options) {
+		o.AccessLogs = []*accesslog.Logger{l}
+		o.Stats = stats
+	}})
+	c := dialRaw(t, addr)
+	c.send(t, "GET /a?b HTTP/1.1\r\nHost: x\r\nX-Who: me\r\nX-Request-Id: rid-1\r\n\r\n")
+	c.response(t, "GET")
+	c.send(t, "GET /direct HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.response(t, "GET")
+	// The log line is written once the response is out; wait for it.
+	for deadline := time.Now().Add(5 * time.Second); stats.Requests.Load() != 2 || stats.Active.Load() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("requests not finished")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "GET /a?b 200 5 - c me u1 rid-1\nGET /direct 200 7 - - - - -\n"
+	if string(b) != want {
+		t.Fatalf("access log:\n%s\nwant:\n%s", b, want)
 	}
 }

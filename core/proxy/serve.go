@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/accesslog"
 	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/protocol/http1"
 	"github.com/seed405ffdea/mosn/core/router"
@@ -42,6 +43,12 @@ type stream struct {
 	bytesIn   uint64
 	bytesOut  uint64
 	filters   *filterChain
+	// for access logs, set only when the listener has some
+	upCluster  string
+	upLocal    string
+	reqIDSeen  []byte // the client's X-Request-Id
+	reqDoneAt  time.Time
+	respHeadAt time.Time
 }
 
 // serveOne serves one request. keep reports whether the connection may
@@ -239,6 +246,59 @@ func (s *serverConn) finish() {
 	st := &s.st
 	if st.status != 0 {
 		s.opts.Stats.count(st.status)
+	}
+	if len(s.opts.AccessLogs) > 0 {
+		s.writeAccessLog()
+	}
+}
+
+// writeAccessLog fills the connection's entry and hands it to each log.
+func (s *serverConn) writeAccessLog() {
+	st := &s.st
+	e := &s.log
+	now := time.Now()
+	*e = accesslog.Entry{
+		StartTime:               st.start,
+		Duration:                now.Sub(st.start),
+		Protocol:                "HTTP/1.1",
+		Method:                  s.req.Method,
+		Path:                    s.req.URI,
+		Authority:               s.req.Host,
+		RequestID:               st.reqIDSeen,
+		ResponseCode:            st.status,
+		ResponseFlags:           st.flags,
+		BytesReceived:           st.bytesIn,
+		BytesSent:               st.bytesOut,
+		DownstreamRemoteAddress: s.remoteAddr,
+		DownstreamLocalAddress:  s.localAddr,
+		UpstreamCluster:         st.upCluster,
+		UpstreamLocalAddress:    st.upLocal,
+	}
+	if s.req.Minor == 0 {
+		e.Protocol = "HTTP/1.0"
+	}
+	if e.RequestID == nil && st.route != nil && st.route.Direct == nil && st.host != nil {
+		e.RequestID = s.reqID[:]
+	}
+	if st.host != nil {
+		e.UpstreamHost = st.host.Address()
+	}
+	if !st.reqDoneAt.IsZero() {
+		e.RequestReceived = st.reqDoneAt.Sub(st.start)
+	}
+	if !st.respHeadAt.IsZero() {
+		e.ResponseReceived = st.respHeadAt.Sub(st.start)
+	}
+	s.logReq.Reset(&s.req.Headers)
+	e.RequestHeaders = &s.logReq
+	if st.respHeadAt.IsZero() {
+		e.ResponseHeaders = nil
+	} else {
+		s.logResp.Reset(&s.resp.Headers)
+		e.ResponseHeaders = &s.logResp
+	}
+	for _, l := range s.opts.AccessLogs {
+		l.Log(e)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/accesslog"
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/proxy"
@@ -83,7 +84,8 @@ type Server struct {
 	routers  *router.Set
 	stats    *proxy.Stats
 
-	listeners []*network.Listener
+	listeners  []*network.Listener
+	accessLogs []*accesslog.Logger
 	admin     *adminServer
 	stage     stage
 	wg        sync.WaitGroup
@@ -136,8 +138,14 @@ func New(o Options) (_ *Server, err error) {
 	if err := s.ApplyRouters(srv.Routers); err != nil {
 		return nil, err
 	}
+	roller := mlog.DefaultRoller()
+	if srv.GlobalLogRoller != "" {
+		if roller, err = mlog.ParseRoller(srv.GlobalLogRoller); err != nil {
+			return nil, fmt.Errorf("server: servers[0].global_log_roller: %w", err)
+		}
+	}
 	for i, lc := range srv.Listeners {
-		ln, err := s.buildListener(lc)
+		ln, err := s.buildListener(lc, roller)
 		if err != nil {
 			return nil, fmt.Errorf("server: servers[0].listeners[%d]: %w", i, err)
 		}
@@ -211,7 +219,16 @@ func (s *Server) ApplyRouters(rcs []config.RouterConfig) error {
 	return nil
 }
 
-func (s *Server) buildListener(lc config.ListenerConfig) (*network.Listener, error) {
+func (s *Server) buildListener(lc config.ListenerConfig, roller mlog.Roller) (*network.Listener, error) {
+	var logs []*accesslog.Logger
+	for i, al := range lc.AccessLogs {
+		l, err := accesslog.New(al.Path, al.Format, roller)
+		if err != nil {
+			return nil, fmt.Errorf("access_logs[%d]: %w", i, err)
+		}
+		s.accessLogs = append(s.accessLogs, l)
+		logs = append(logs, l)
+	}
 	var sfs []api.StreamFilterChainFactory
 	for i, fc := range lc.StreamFilters {
 		f, ok := s.regs.StreamFilters.Get(fc.Type)
@@ -235,6 +252,7 @@ func (s *Server) buildListener(lc config.ListenerConfig) (*network.Listener, err
 					StreamFilters: sfs,
 					Logger:        s.log,
 					Stats:         s.stats,
+					AccessLogs:    logs,
 				}
 				if lc.ConnectionIdleTimeout != nil {
 					o.IdleTimeout = lc.ConnectionIdleTimeout.Duration
@@ -354,6 +372,10 @@ func (s *Server) Close() error {
 		s.admin.close()
 	}
 	s.clusters.Close()
+	for _, l := range s.accessLogs {
+		l.Close()
+	}
+	s.accessLogs = nil
 	s.stage.set(Stopped)
 	if s.logger != nil {
 		s.logger.Close()

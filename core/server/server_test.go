@@ -229,3 +229,17 @@ func TestBadConfigRefused(t *testing.T) {
 		t.Fatalf("want an error naming router_config_name, got %v", err)
 	}
 }
+
+func TestAccessLogFormatValidated(t *testing.T) {
+	cfg, err := config.Parse([]byte(`{"servers":[{"routers":[{"router_config_name":"r","virtual_hosts":[{"name":"v","domains":["*"],
+	  "routers":[{"match":{"prefix":"/"},"direct_response":{"status":200}}]}]}],
+	  "listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+	  "access_logs":[{"log_path":"stdout","log_format":"%nope%"}],
+	  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"r"}}]}]}]}]}`), "al.json")
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err == nil || !strings.Contains(err.Error(), `servers[0].listeners[0].access_logs[0].log_format: unknown variable "nope"`) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -73,6 +73,8 @@ type UpConn struct {
 	pool      *Pool
 	requests  uint32
 	idleSince time.Time
+	// LocalAddress is the connection's local "ip:port", for access logs.
+	LocalAddress string
 	// Reused is true when the connection served an earlier request: a
 	// failure before any response byte may then be a race with the
 	// server's keep-alive close, and the request can be retried.
@@ -129,7 +131,7 @@ func (p *Pool) Get(ctx context.Context) (*UpConn, error) {
 	if tc, ok := raw.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	return &UpConn{Conn: raw, pool: p}, nil
+	return &UpConn{Conn: raw, pool: p, LocalAddress: raw.LocalAddr().String()}, nil
 }
 
 // Put gives c back after a request. reusable is false when the response
