@@ -170,8 +170,8 @@ type serverConn struct {
 	log                   accesslog.Entry
 	logReq, logResp       http1.HeaderMap
 	remoteAddr, localAddr string
-	draining atomic.Bool
-	idle     atomic.Bool
+	draining              atomic.Bool
+	idle                  atomic.Bool
 
 	st stream
 }

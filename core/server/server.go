@@ -86,10 +86,10 @@ type Server struct {
 
 	listeners  []*network.Listener
 	accessLogs []*accesslog.Logger
-	admin     *adminServer
-	stage     stage
-	wg        sync.WaitGroup
-	updateMu  sync.Mutex
+	admin      *adminServer
+	stage      stage
+	wg         sync.WaitGroup
+	updateMu   sync.Mutex
 }
 
 // New builds a server from cfg and binds its listeners, so that an address
