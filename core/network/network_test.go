@@ -2,10 +2,8 @@ package network
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,17 +12,7 @@ import (
 	"github.com/seed405ffdea/mosn/pkg/leakcheck"
 )
 
-func TestMain(m *testing.M) {
-	base := leakcheck.Count()
-	code := m.Run()
-	if code == 0 {
-		if err := leakcheck.Check(base); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 type factoryFunc func(ctx context.Context, fm api.FilterManager)
 

@@ -72,8 +72,22 @@ func (s *serverConn) forward(ctx context.Context) error {
 // returns them; they stay valid until the next read from downstream. Bad
 // chunk framing among them is refused before anything goes upstream.
 func (s *serverConn) firstBody() ([]byte, error) {
-	st := &s.st
+	if s.st.bodyKind == http1.ChunkedBody {
+		s.cs.Reset()
+	}
 	data := s.in.data()
+	n, err := s.bodyPart(data)
+	if err != nil {
+		return nil, err
+	}
+	s.in.consume(n)
+	return data[:n], nil
+}
+
+// bodyPart accounts for the request body bytes at the front of data: it
+// returns how many belong to the body and marks the body done at its end.
+func (s *serverConn) bodyPart(data []byte) (int, error) {
+	st := &s.st
 	var n int
 	switch st.bodyKind {
 	case http1.Length:
@@ -81,18 +95,14 @@ func (s *serverConn) firstBody() ([]byte, error) {
 		st.bodyLeft -= int64(n)
 		st.bodyDone = st.bodyLeft == 0
 	case http1.ChunkedBody:
-		s.cs.Reset()
 		var err error
-		var done bool
-		n, done, err = s.cs.Scan(data)
+		n, st.bodyDone, err = s.cs.Scan(data)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		st.bodyDone = done
 	}
 	st.bytesIn += uint64(n)
-	s.in.consume(n)
-	return data[:n], nil
+	return n, nil
 }
 
 // exchange sends the request on uc and relays the response. canRetry allows
@@ -225,26 +235,14 @@ func (s *serverConn) pumpRequestBody(uc *upstream.UpConn) error {
 		}
 		st.streamed = true
 		data := s.in.data()
-		var n int
-		switch st.bodyKind {
-		case http1.Length:
-			n = int(min(int64(len(data)), st.bodyLeft))
-			st.bodyLeft -= int64(n)
-			st.bodyDone = st.bodyLeft == 0
-		case http1.ChunkedBody:
-			var done bool
-			var err error
-			n, done, err = s.cs.Scan(data)
-			if err != nil {
-				// The rest of the message can't be framed: abort both sides.
-				st.flags |= api.DownstreamProtocolError
-				uc.Pool().Discard(uc)
-				st.uc = nil
-				return err
-			}
-			st.bodyDone = done
+		n, err := s.bodyPart(data)
+		if err != nil {
+			// The rest of the message can't be framed: abort both sides.
+			st.flags |= api.DownstreamProtocolError
+			uc.Pool().Discard(uc)
+			st.uc = nil
+			return err
 		}
-		st.bytesIn += uint64(n)
 		if s.bodyOverLimit() {
 			uc.Pool().Discard(uc)
 			st.uc = nil

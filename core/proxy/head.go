@@ -205,20 +205,10 @@ func (s *serverConn) discardRequestBody() {
 				return
 			}
 		}
-		data := s.in.data()
-		var n int
-		switch st.bodyKind {
-		case http1.Length:
-			n = int(min(int64(len(data)), st.bodyLeft))
-			st.bodyLeft -= int64(n)
-			st.bodyDone = st.bodyLeft == 0
-		case http1.ChunkedBody:
-			var err error
-			n, st.bodyDone, err = s.cs.Scan(data)
-			if err != nil {
-				st.closeDown = true
-				return
-			}
+		n, err := s.bodyPart(s.in.data())
+		if err != nil {
+			st.closeDown = true
+			return
 		}
 		s.in.consume(n)
 		if total += n; total > maxDiscard {

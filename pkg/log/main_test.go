@@ -1,8 +1,6 @@
 package log
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/seed405ffdea/mosn/pkg/leakcheck"
@@ -14,13 +12,5 @@ import (
 const lumberjackMill = "lumberjack%2ev2.(*Logger).millRun"
 
 func TestMain(m *testing.M) {
-	base := leakcheck.Count(lumberjackMill)
-	code := m.Run()
-	if code == 0 {
-		if err := leakcheck.Check(base, lumberjackMill); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	leakcheck.Main(m, lumberjackMill)
 }
