@@ -113,6 +113,25 @@ type ProxyConfig struct {
 	// ExtendConfig (sub_protocol, http2_use_stream, ...) is not supported
 	// yet.
 	ExtendConfig json.RawMessage `json:"extend_config,omitempty"`
+
+	// The fields below are this project's additions (MOSN has no knob for
+	// them); names and defaults follow Envoy's HTTP connection manager.
+
+	// MaxRequestHeadersKB bounds a request head (request line and
+	// headers), in KiB; larger heads get 431. Zero means 60; at most 8192.
+	MaxRequestHeadersKB uint32 `json:"max_request_headers_kb,omitempty"`
+	// MaxHeadersCount bounds the number of request header fields; more get
+	// 431. Zero means 100.
+	MaxHeadersCount uint32 `json:"max_headers_count,omitempty"`
+	// MaxRequestBodyBytes answers 413 to larger request bodies. Zero means
+	// unlimited.
+	MaxRequestBodyBytes int64 `json:"max_request_body_bytes,omitempty"`
+	// RequestHeadersTimeout bounds the arrival of a request head once its
+	// first byte arrived (slowloris); 408 and close. Zero means 10s.
+	RequestHeadersTimeout Duration `json:"request_headers_timeout,omitempty"`
+	// StreamIdleTimeout bounds the gap between reads or writes of a body
+	// being streamed. Zero means 5m.
+	StreamIdleTimeout Duration `json:"stream_idle_timeout,omitempty"`
 }
 
 // TLSConfig is MOSN's TLS context. TLS is not supported yet; the fields

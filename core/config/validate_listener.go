@@ -209,6 +209,16 @@ func (v *validator) proxy(p *ProxyConfig, path string) error {
 	case !rawIsZero(p.ExtendConfig):
 		return notSupported(path+".extend_config", "")
 	}
+	switch {
+	case p.MaxRequestHeadersKB > 8192:
+		return fieldErr(path+".max_request_headers_kb", "at most 8192, got %d", p.MaxRequestHeadersKB)
+	case p.MaxRequestBodyBytes < 0:
+		return fieldErr(path+".max_request_body_bytes", "must not be negative, got %d", p.MaxRequestBodyBytes)
+	case p.RequestHeadersTimeout.Duration < 0:
+		return fieldErr(path+".request_headers_timeout", "must not be negative, got %s", p.RequestHeadersTimeout)
+	case p.StreamIdleTimeout.Duration < 0:
+		return fieldErr(path+".stream_idle_timeout", "must not be negative, got %s", p.StreamIdleTimeout)
+	}
 	if p.RouterConfigName == "" {
 		return fieldErr(path+".router_config_name", "required")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/seed405ffdea/mosn/core/accesslog"
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/network"
+	"github.com/seed405ffdea/mosn/core/protocol/http1"
 	"github.com/seed405ffdea/mosn/core/proxy"
 	"github.com/seed405ffdea/mosn/core/router"
 	"github.com/seed405ffdea/mosn/core/upstream"
@@ -253,6 +254,13 @@ func (s *Server) buildListener(lc config.ListenerConfig, roller mlog.Roller) (*n
 					Logger:        s.log,
 					Stats:         s.stats,
 					AccessLogs:    logs,
+					Limits: http1.Limits{
+						MaxHeaderBytes: int(fc.Proxy.MaxRequestHeadersKB) << 10,
+						MaxHeaders:     int(fc.Proxy.MaxHeadersCount),
+					},
+					MaxRequestBody:    fc.Proxy.MaxRequestBodyBytes,
+					HeadersTimeout:    fc.Proxy.RequestHeadersTimeout.Duration,
+					StreamIdleTimeout: fc.Proxy.StreamIdleTimeout.Duration,
 				}
 				if lc.ConnectionIdleTimeout != nil {
 					o.IdleTimeout = lc.ConnectionIdleTimeout.Duration

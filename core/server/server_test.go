@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -241,5 +242,62 @@ func TestAccessLogFormatValidated(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), `servers[0].listeners[0].access_logs[0].log_format: unknown variable "nope"`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestProxyLimitsFromConfig(t *testing.T) {
+	cfg, err := config.Parse([]byte(`{"servers":[{"routers":[{"router_config_name":"r","virtual_hosts":[{"name":"v","domains":["*"],
+	  "routers":[{"match":{"prefix":"/"},"direct_response":{"status":200,"body":"ok"}}]}]}],
+	  "listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+	  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"r",
+	    "max_request_headers_kb":1,"max_headers_count":3,"max_request_body_bytes":10}}]}]}]}]}`), "limits.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, cfg)
+	addr := srv.ListenerAddr("l").String()
+	cases := []struct {
+		name, req string
+		status    int
+	}{
+		{"head over 1 KiB", "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + strings.Repeat("a", 1100) + "\r\n\r\n", 431},
+		{"4 headers", "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431},
+		{"body over 10 bytes", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world", 413},
+		{"within limits", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(conn, c.req)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.status)
+			}
+		})
+	}
+	for _, bad := range []struct{ field, value, want string }{
+		{"max_request_headers_kb", "9000", "max_request_headers_kb: at most 8192, got 9000"},
+		{"max_request_body_bytes", "-1", "max_request_body_bytes: must not be negative, got -1"},
+		{"request_headers_timeout", `"-1s"`, "request_headers_timeout: must not be negative, got -1s"},
+	} {
+		cfg, err := config.Parse([]byte(`{"servers":[{"routers":[{"router_config_name":"r","virtual_hosts":[{"name":"v","domains":["*"],
+		  "routers":[{"match":{"prefix":"/"},"direct_response":{"status":200}}]}]}],
+		  "listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+		  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"r","`+bad.field+`":`+bad.value+`}}]}]}]}]}`), "bad.json")
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), "servers[0].listeners[0].filter_chains[0].filters[0].config."+bad.want) {
+			t.Errorf("%s: got %v", bad.field, err)
+		}
 	}
 }
