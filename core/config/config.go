@@ -22,6 +22,9 @@ const (
 	// DefaultRouteTimeout bounds a whole proxied request when the route sets
 	// no timeout (MOSN: types.GlobalTimeout).
 	DefaultRouteTimeout = 60 * time.Second
+	// DefaultNetpollParkAfter is how long a connection is idle before
+	// use_netpoll_mode parks it.
+	DefaultNetpollParkAfter = 20 * time.Millisecond
 	// DefaultMaxRequestPerConn is a cluster's max_request_per_conn when zero
 	// (MOSN: v2.DefaultMaxRequestPerConn).
 	DefaultMaxRequestPerConn = 1024
@@ -144,8 +147,15 @@ type ServerConfig struct {
 	// "size=100 age=10 keep=10 compress=off" or "time=1" (the grammar and
 	// defaults of pkg/log.ParseRoller). Empty means rotate daily.
 	GlobalLogRoller string `json:"global_log_roller,omitempty"`
-	// UseNetpollMode (MOSN's epoll read loop) is not supported yet.
+	// UseNetpollMode parks keep-alive connections idle for
+	// NetpollParkAfter in an epoll set of their listener's own (MOSN's
+	// netpoll mode): an idle connection then holds no goroutine and no
+	// buffer. Linux only. Default false.
 	UseNetpollMode bool `json:"use_netpoll_mode,omitempty"`
+	// NetpollParkAfter is how long a connection must be idle before it is
+	// parked (our addition; MOSN parks at once). Zero means
+	// DefaultNetpollParkAfter (20ms).
+	NetpollParkAfter Duration `json:"netpoll_park_after,omitempty"`
 	// GracefulTimeout is how long shutdown and hot upgrade wait for
 	// connections to finish. Zero means DefaultGracefulTimeout (30s);
 	// negative is refused.

@@ -152,8 +152,11 @@ func (v *validator) server(s *ServerConfig, path string) error {
 		reason := strings.TrimPrefix(err.Error(), mlog.ErrInvalidRoller.Error()+": ")
 		return causeErr(path+".global_log_roller", err, "invalid log roller %q: %s", s.GlobalLogRoller, reason)
 	}
-	if s.UseNetpollMode {
-		return notSupported(path+".use_netpoll_mode", "")
+	switch {
+	case s.NetpollParkAfter.Duration < 0:
+		return fieldErr(path+".netpoll_park_after", "must not be negative, got %s", s.NetpollParkAfter)
+	case s.UseNetpollMode && s.NetpollParkAfter.Duration == 0:
+		s.NetpollParkAfter.Duration = DefaultNetpollParkAfter
 	}
 	switch {
 	case s.GracefulTimeout.Duration < 0:

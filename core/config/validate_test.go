@@ -53,7 +53,7 @@ func TestValidateErrors(t *testing.T) {
 		{"log roller", []edit{set("servers.0.global_log_roller", "size=big")}, `servers[0].global_log_roller: invalid log roller "size=big": size "big", want an integer >= 1 (megabytes)`, false},
 		{"negative graceful timeout", []edit{set("servers.0.graceful_timeout", "-1s")}, "servers[0].graceful_timeout: must not be negative, got -1s", false},
 		{"negative processor", []edit{set("servers.0.processor", -1)}, "servers[0].processor: must not be negative, got -1", false},
-		{"netpoll", []edit{set("servers.0.use_netpoll_mode", true)}, "servers[0].use_netpoll_mode: not supported yet", true},
+		{"negative park after", []edit{set("servers.0.netpoll_park_after", "-1s")}, "servers[0].netpoll_park_after: must not be negative, got -1s", false},
 
 		// listener
 		{"missing address", []edit{del(lst + "address")}, pL + ".address: required", false},

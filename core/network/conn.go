@@ -52,6 +52,12 @@ type Conn struct {
 	// event-loop state for chains without a ConnectionServer
 	buf      *buffer.Buffer
 	resumeAt int
+
+	// srv is the chain's ConnectionServer, kept to resume it after a park.
+	srv api.ConnectionServer
+	// ln is the accepting listener (nil for client connections).
+	ln     *Listener
+	parkFD int32
 }
 
 var _ api.Connection = (*Conn)(nil)
@@ -84,6 +90,11 @@ func (c *Conn) Context() context.Context { return c.ctx }
 
 // SetReadDeadline implements api.Connection.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+// Inspected reports whether read filters see the bytes that Read returns;
+// a ConnectionServer that reads the descriptor directly must then use Read
+// instead.
+func (c *Conn) Inspected() bool { return len(c.inspect) > 0 }
 
 // Draining reports whether the connection was asked to finish and close.
 func (c *Conn) Draining() bool { return c.draining.Load() }
@@ -195,6 +206,11 @@ func (c *Conn) Drain() {
 	if c.draining.Swap(true) {
 		return
 	}
+	if c.ln != nil && c.ln.parker != nil && c.ln.parker.unpark(c) {
+		// Parked: no request in flight, nothing to finish.
+		go c.ln.finish(c, nil)
+		return
+	}
 	c.mu.Lock()
 	d := c.drainer
 	c.mu.Unlock()
@@ -222,9 +238,9 @@ func (c *Conn) ContinueReading() {
 	}
 }
 
-// serve builds the filter chain and runs the connection until it ends.
+// serve builds the filter chain and runs the connection until it ends or
+// is parked (ErrParked). The caller closes it afterwards unless parked.
 func (c *Conn) serve(factories []api.NetworkFilterChainFactory) error {
-	defer c.Close(api.FlushWrite)
 	for _, f := range factories {
 		f.CreateFilterChain(c.ctx, c)
 	}
@@ -239,6 +255,7 @@ func (c *Conn) serve(factories []api.NetworkFilterChainFactory) error {
 	if n := len(c.readFilters); n > 0 {
 		if srv, ok := c.readFilters[n-1].(api.ConnectionServer); ok {
 			c.inspect = c.readFilters[:n-1]
+			c.srv = srv
 			if d, ok := srv.(api.Drainer); ok {
 				c.mu.Lock()
 				c.drainer = d
@@ -247,14 +264,61 @@ func (c *Conn) serve(factories []api.NetworkFilterChainFactory) error {
 					d.Drain()
 				}
 			}
-			err := srv.Serve(c.ctx, c)
-			if err != nil && !c.closed.Load() {
-				c.closeRemote()
-			}
-			return err
+			return c.runServer()
 		}
 	}
 	return c.eventLoop()
+}
+
+// runServer gives the goroutine to the ConnectionServer (again, after a
+// park).
+func (c *Conn) runServer() error {
+	err := c.srv.Serve(c.ctx, c)
+	if err == ErrParked {
+		return err
+	}
+	if err != nil && !c.closed.Load() {
+		c.closeRemote()
+	}
+	return err
+}
+
+// ErrParked is returned by a ConnectionServer's Serve after a successful
+// Conn.Park: the connection lives on without a goroutine, and Serve is
+// called again on a new goroutine when bytes arrive.
+var ErrParked = errors.New("network: connection parked")
+
+// ParkAfter is how long a ConnectionServer should wait for the next
+// request before parking the connection; zero means parking is off.
+func (c *Conn) ParkAfter() time.Duration {
+	if c.ln == nil || c.ln.parker == nil {
+		return 0
+	}
+	return c.ln.opts.ParkIdleAfter
+}
+
+// Park hands an idle connection to the listener's parker: the calling
+// ConnectionServer must release its buffers, then return ErrParked from
+// Serve when Park returns nil. The connection closes at deadline (zero:
+// never) unless bytes arrive first. Park fails when parking is off, the
+// parker is closed, or the connection is draining; the caller then goes
+// on waiting itself.
+func (c *Conn) Park(deadline time.Time) error {
+	if c.ln == nil || c.ln.parker == nil {
+		return errors.New("network: parking is off")
+	}
+	l := c.ln
+	if err := l.parker.park(c, deadline, func() { l.resume(c) }, func() {
+		c.event(api.OnReadTimeout)
+		l.finish(c, nil)
+	}); err != nil {
+		return err
+	}
+	// A drain that began meanwhile may have missed the parked connection.
+	if c.draining.Load() && l.parker.unpark(c) {
+		return errors.New("network: connection draining")
+	}
+	return nil
 }
 
 // eventLoop feeds read bytes to the read filters (protocols that work on

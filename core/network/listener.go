@@ -30,12 +30,17 @@ type ListenerOptions struct {
 	Filters []api.NetworkFilterChainFactory
 	// Logger receives accept errors; nil discards them.
 	Logger *slog.Logger
+	// ParkIdleAfter, when positive, parks connections idle this long in an
+	// epoll set of the listener's own (MOSN's netpoll mode): no goroutine
+	// or buffer is held until bytes arrive. Linux only. Zero means off.
+	ParkIdleAfter time.Duration
 }
 
 // Listener accepts connections and runs each on its own goroutine.
 type Listener struct {
-	opts ListenerOptions
-	ln   net.Listener
+	opts   ListenerOptions
+	ln     net.Listener
+	parker *parker // nil unless ParkIdleAfter > 0
 
 	mu      sync.Mutex
 	conns   map[*Conn]struct{}
@@ -61,7 +66,14 @@ func Listen(opts ListenerOptions) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network: listener %q: %w", opts.Name, err)
 	}
-	return &Listener{opts: opts, ln: ln, conns: make(map[*Conn]struct{})}, nil
+	l := &Listener{opts: opts, ln: ln, conns: make(map[*Conn]struct{})}
+	if opts.ParkIdleAfter > 0 {
+		if l.parker, err = newParker(); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("network: listener %q: %w", opts.Name, err)
+		}
+	}
+	return l, nil
 }
 
 func setReusePort(network, address string, c syscall.RawConn) error {
@@ -105,6 +117,7 @@ func (l *Listener) Serve() error {
 		}
 		delay = 0
 		c := newConn(raw, l.opts.Name)
+		c.ln = l
 		if !l.track(c) {
 			raw.Close()
 			return nil
@@ -125,15 +138,30 @@ func (l *Listener) track(c *Conn) bool {
 }
 
 func (l *Listener) serveConn(c *Conn) {
-	defer l.wg.Done()
-	defer func() {
-		l.mu.Lock()
-		delete(l.conns, c)
-		l.mu.Unlock()
-	}()
-	if err := c.serve(l.opts.Filters); err != nil && l.opts.Logger.Enabled(context.Background(), slog.LevelDebug) {
+	l.finish(c, c.serve(l.opts.Filters))
+}
+
+// resume runs a parked connection's server again on this goroutine.
+func (l *Listener) resume(c *Conn) {
+	l.finish(c, c.runServer())
+}
+
+// finish closes c and forgets it, unless its server parked it.
+func (l *Listener) finish(c *Conn, err error) {
+	if err == ErrParked {
+		return
+	}
+	if l.parker != nil {
+		l.parker.forget(c)
+	}
+	c.Close(api.FlushWrite)
+	if err != nil && l.opts.Logger.Enabled(context.Background(), slog.LevelDebug) {
 		l.opts.Logger.Debug("connection ended", "listener", l.opts.Name, "remote", c.RemoteAddr().String(), "err", err)
 	}
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+	l.wg.Done()
 }
 
 // Close stops accepting; live connections go on.
@@ -158,6 +186,9 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	go func() { l.wg.Wait(); close(l.drained) }()
 	select {
 	case <-l.drained:
+		if l.parker != nil {
+			l.parker.close()
+		}
 		return nil
 	case <-ctx.Done():
 		l.CloseConns()
@@ -166,8 +197,13 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	}
 }
 
-// CloseConns closes every live connection at once.
+// CloseConns closes every live connection at once and stops the parker.
 func (l *Listener) CloseConns() {
+	if l.parker != nil {
+		for _, c := range l.parker.close() {
+			l.finish(c, nil)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c := range l.conns {

@@ -140,6 +140,9 @@ func BenchmarkProxyKeepAlive(b *testing.B) {
 // TestProxyPathAllocs guards the steady-state allocation budget of a
 // proxied request: zero, counted over the whole process.
 func TestProxyPathAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation budgets are checked without -race (sync.Pool drops items under the race detector)")
+	}
 	addr := startProxyTB(t, rawOrigin(t, []byte("hello")))
 	rt := newRoundTripper(t, addr, 5)
 	for i := 0; i < 100; i++ {

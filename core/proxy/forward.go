@@ -413,9 +413,9 @@ func (s *serverConn) writeDown() error {
 
 // headBuf returns the scratch buffer for building a head.
 func (s *serverConn) headBuf() []byte {
-	if s.head == nil {
-		p := buffer.GetBytes(1024)
-		s.head = (*p)[:0]
+	if s.headp == nil {
+		s.headp = buffer.GetBytes(1024)
+		s.head = (*s.headp)[:0]
 	}
 	return s.head[:0]
 }

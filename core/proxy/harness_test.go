@@ -48,9 +48,10 @@ func (o *origin) addr() string { return strings.TrimPrefix(o.URL, "http://") }
 
 // proxyConf tweaks a test proxy.
 type proxyConf struct {
-	timeout time.Duration
-	opts    func(*proxy.Options)
-	hosts   []string
+	timeout   time.Duration
+	parkAfter time.Duration
+	opts      func(*proxy.Options)
+	hosts     []string
 }
 
 // startProxy runs a listener with the proxy filter routing "/" to a
@@ -102,9 +103,10 @@ func startProxyConf(t testing.TB, upstreamAddr string, pc proxyConf) string {
 		pc.opts(&o)
 	}
 	ln, err := network.Listen(network.ListenerOptions{
-		Name:    "test",
-		Address: "127.0.0.1:0",
-		Filters: []api.NetworkFilterChainFactory{proxy.NewFactory(o)},
+		Name:          "test",
+		Address:       "127.0.0.1:0",
+		Filters:       []api.NetworkFilterChainFactory{proxy.NewFactory(o)},
+		ParkIdleAfter: pc.parkAfter,
 	})
 	if err != nil {
 		t.Fatal(err)

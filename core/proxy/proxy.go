@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/seed405ffdea/mosn/api"
@@ -147,10 +148,11 @@ type serverConn struct {
 	conn api.Connection
 	nc   *network.Conn // conn, when it is ours (hot-path writev)
 
-	in   rbuf // downstream bytes
-	up   rbuf // upstream bytes
-	head []byte
-	iov  net.Buffers
+	in    rbuf // downstream bytes
+	up    rbuf // upstream bytes
+	head  []byte
+	headp *[]byte // the pooled slice head came from
+	iov   net.Buffers
 	// iovArr backs iov: WriteTo consumes iov from the front, so each
 	// write starts again from this array instead of reallocating.
 	iovArr [2][]byte
@@ -162,6 +164,13 @@ type serverConn struct {
 	plain []byte               // de-chunked response data for HTTP/1.0 clients
 
 	lbHdr http1.HeaderMap // the request headers as load balancers see them
+
+	// rc reads the descriptor directly while idle (see readIdle); nil
+	// when read filters must see the bytes or there is no descriptor.
+	rc          syscall.RawConn
+	readReadyFn func(uintptr) bool
+	readN       int
+	readErr     error
 
 	clientIP []byte
 	// reqID holds a generated X-Request-Id for the access log.
@@ -210,22 +219,34 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 		s.conn = conn
 	}
 	s.nc, _ = conn.(*network.Conn)
-	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok && s.clientIP == nil {
 		s.clientIP = []byte(ta.IP.String())
 	}
-	if len(s.opts.AccessLogs) > 0 {
+	if len(s.opts.AccessLogs) > 0 && s.remoteAddr == "" {
 		s.remoteAddr = conn.RemoteAddr().String()
 		s.localAddr = conn.LocalAddr().String()
 	}
 	s.rcs.Response = true // response framing errors are the upstream's: 502
+	if s.rc == nil && s.nc != nil && !s.nc.Inspected() {
+		if sc, ok := s.nc.RawConn().(syscall.Conn); ok {
+			if rc, err := sc.SyscallConn(); err == nil {
+				s.rc, s.readReadyFn = rc, s.readReady
+			}
+		}
+	}
 	s.in.init()
-	defer s.release()
 	for {
 		keep, err := s.serveOne(ctx)
+		if err == network.ErrParked {
+			// Another goroutine may already be serving the connection:
+			// touch nothing (the buffers went back before parking).
+			return err
+		}
 		if err != nil || !keep {
 			if err == nil && s.st.linger {
 				s.lingerClose()
 			}
+			s.release()
 			return err
 		}
 	}
@@ -253,10 +274,9 @@ func (s *serverConn) lingerClose() {
 func (s *serverConn) release() {
 	s.in.free()
 	s.up.free()
-	if s.head != nil {
-		// A new pointer: the pool keeps it, and s.head is cleared below.
-		p := s.head[:0]
-		buffer.PutBytes(&p)
-		s.head = nil
+	if s.headp != nil {
+		*s.headp = s.head[:0]
+		buffer.PutBytes(s.headp)
+		s.headp, s.head = nil, nil
 	}
 }

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"time"
 
@@ -56,26 +55,7 @@ type stream struct {
 func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
 	// Wait for the next request's first byte.
 	if s.in.len() == 0 {
-		if s.draining.Load() {
-			return false, nil
-		}
-		s.in.compact()
-		s.idle.Store(true)
-		if s.opts.IdleTimeout > 0 {
-			s.conn.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
-		} else {
-			s.conn.SetReadDeadline(time.Time{})
-		}
-		if s.draining.Load() {
-			s.idle.Store(false)
-			return false, nil
-		}
-		n, err := s.in.fill(s.conn, s.opts.Limits.MaxHeaderBytes)
-		s.idle.Store(false)
-		if n == 0 {
-			if err == nil || err == io.EOF || isTimeout(err) || s.draining.Load() {
-				return false, nil
-			}
+		if ok, err := s.waitRequest(); !ok {
 			return false, err
 		}
 	}

@@ -145,8 +145,12 @@ func New(o Options) (_ *Server, err error) {
 			return nil, fmt.Errorf("server: servers[0].global_log_roller: %w", err)
 		}
 	}
+	var parkAfter time.Duration
+	if srv.UseNetpollMode {
+		parkAfter = srv.NetpollParkAfter.Duration
+	}
 	for i, lc := range srv.Listeners {
-		ln, err := s.buildListener(lc, roller)
+		ln, err := s.buildListener(lc, roller, parkAfter)
 		if err != nil {
 			return nil, fmt.Errorf("server: servers[0].listeners[%d]: %w", i, err)
 		}
@@ -220,7 +224,7 @@ func (s *Server) ApplyRouters(rcs []config.RouterConfig) error {
 	return nil
 }
 
-func (s *Server) buildListener(lc config.ListenerConfig, roller mlog.Roller) (*network.Listener, error) {
+func (s *Server) buildListener(lc config.ListenerConfig, roller mlog.Roller, parkAfter time.Duration) (*network.Listener, error) {
 	var logs []*accesslog.Logger
 	for i, al := range lc.AccessLogs {
 		l, err := accesslog.New(al.Path, al.Format, roller)
@@ -292,6 +296,9 @@ func (s *Server) buildListener(lc config.ListenerConfig, roller mlog.Roller) (*n
 		ReusePort: lc.ReusePort,
 		Filters:   nfs,
 		Logger:    s.log,
+		// Only listeners whose last filter serves the connection itself
+		// can park it.
+		ParkIdleAfter: parkAfter,
 	})
 }
 

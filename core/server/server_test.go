@@ -301,3 +301,35 @@ func TestProxyLimitsFromConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestNetpollModeFromConfig(t *testing.T) {
+	cfg, err := config.Parse([]byte(`{"servers":[{"use_netpoll_mode":true,"netpoll_park_after":"10ms",
+	  "routers":[{"router_config_name":"r","virtual_hosts":[{"name":"v","domains":["*"],
+	  "routers":[{"match":{"prefix":"/"},"direct_response":{"status":200,"body":"ok"}}]}]}],
+	  "listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+	  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"r"}}]}]}]}]}`), "netpoll.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, cfg)
+	conn, err := net.Dial("tcp", srv.ListenerAddr("l").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(conn)
+	for i := 0; i < 3; i++ {
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		time.Sleep(40 * time.Millisecond) // parked by now
+	}
+	if srv.Stats().Requests.Load() != 3 {
+		t.Fatalf("%d requests", srv.Stats().Requests.Load())
+	}
+}
