@@ -88,9 +88,11 @@ type MOSNConfig struct {
 	// not supported yet.
 	DynamicResources json.RawMessage `json:"dynamic_resources,omitempty"`
 	StaticResources  json.RawMessage `json:"static_resources,omitempty"`
-	// PProf is not supported yet when debug is true.
+	// PProf serves Go's net/http/pprof on 127.0.0.1:port_value when debug
+	// is true.
 	PProf *PProfConfig `json:"pprof,omitempty"`
-	// Pid names a pid file; not supported yet.
+	// Pid names the pid file "mosn start" writes (and removes on exit);
+	// the --pid-file flag overrides it. Empty means none.
 	Pid string `json:"pid,omitempty"`
 	// UDSDir is MOSN's unix socket directory; not supported yet.
 	UDSDir string `json:"uds_dir,omitempty"`
@@ -122,9 +124,16 @@ type TracingConfig struct {
 
 // PProfConfig is MOSN's pprof block.
 type PProfConfig struct {
-	Debug     bool `json:"debug,omitempty"`
-	PortValue int  `json:"port_value,omitempty"`
+	// Debug turns the profiling endpoint on.
+	Debug bool `json:"debug,omitempty"`
+	// PortValue is the port on 127.0.0.1 (MOSN binds every interface; a
+	// profiling endpoint has no business outside the host). Zero means
+	// DefaultPProfPort (34902, MOSN's).
+	PortValue int `json:"port_value,omitempty"`
 }
+
+// DefaultPProfPort is MOSN's default pprof port.
+const DefaultPProfPort = 34902
 
 // PluginConfig is MOSN's plugin block.
 type PluginConfig struct {

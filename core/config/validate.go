@@ -117,10 +117,8 @@ func (v *validator) processWide(c *MOSNConfig) error {
 		return notSupported("tracing", "")
 	case !rawIsZero(c.Metrics):
 		return notSupported("metrics", "")
-	case c.PProf != nil && c.PProf.Debug:
-		return notSupported("pprof", "")
-	case c.Pid != "":
-		return notSupported("pid", "a pid file")
+	case c.PProf != nil && (c.PProf.PortValue < 0 || c.PProf.PortValue > 65535):
+		return fieldErr("pprof.port_value", "must be 0-65535, got %d", c.PProf.PortValue)
 	case c.UDSDir != "":
 		return notSupported("uds_dir", "")
 	case c.Plugin != nil && c.Plugin.LogBase != "":

@@ -43,7 +43,7 @@ func TestValidateErrors(t *testing.T) {
 		{"two servers", []edit{set("servers.1", obj(t, `{}`))}, "servers[1]: more than one server is not supported yet", true},
 		{"tracing", []edit{set("tracing", obj(t, `{"enable": true, "driver": "SOFATracer"}`))}, "tracing: not supported yet", true},
 		{"metrics", []edit{set("metrics", obj(t, `{"sinks": [{"type": "prometheus"}]}`))}, "metrics: not supported yet", true},
-		{"pprof", []edit{set("pprof", obj(t, `{"debug": true}`))}, "pprof: not supported yet", true},
+		{"pprof port", []edit{set("pprof", obj(t, `{"debug": true, "port_value": 70000}`))}, "pprof.port_value: must be 0-65535, got 70000", false},
 		{"close_graceful", []edit{set("close_graceful", true)}, "close_graceful: not supported yet", true},
 		{"third_part_codec", []edit{set("third_part_codec", obj(t, `{"codecs": [{"enable": true}]}`))}, "third_part_codec: loading codecs from plugins is not supported yet", true},
 		{"named stream filter chains", []edit{set("stream_filters", obj(t, `[{"name": "x"}]`))}, "stream_filters: defining named stream filter chains is not supported yet", true},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -86,6 +87,8 @@ type Server struct {
 	stats    *proxy.Stats
 
 	listeners  []*network.Listener
+	pprof      *http.Server
+	pprofLn    net.Listener
 	accessLogs []*accesslog.Logger
 	admin      *adminServer
 	stage      stage
@@ -155,6 +158,15 @@ func New(o Options) (_ *Server, err error) {
 			return nil, fmt.Errorf("server: servers[0].listeners[%d]: %w", i, err)
 		}
 		s.listeners = append(s.listeners, ln)
+	}
+	if pp := o.Config.PProf; pp != nil && pp.Debug {
+		port := pp.PortValue
+		if port == 0 {
+			port = config.DefaultPProfPort
+		}
+		if s.pprof, s.pprofLn, err = startPProf(port); err != nil {
+			return nil, fmt.Errorf("server: pprof: %w", err)
+		}
 	}
 	if o.Config.Admin != nil {
 		s.admin, err = newAdmin(s, o.Config.Admin.Addr())
@@ -338,6 +350,14 @@ func (s *Server) ListenerAddr(name string) net.Addr {
 	return nil
 }
 
+// PProfAddr returns the profiling endpoint's address, nil when off.
+func (s *Server) PProfAddr() net.Addr {
+	if s.pprofLn == nil {
+		return nil
+	}
+	return s.pprofLn.Addr()
+}
+
 // AdminAddr returns the admin listener's address, nil without admin.
 func (s *Server) AdminAddr() net.Addr {
 	if s.admin == nil {
@@ -385,6 +405,10 @@ func (s *Server) Close() error {
 	s.wg.Wait()
 	if s.admin != nil {
 		s.admin.close()
+	}
+	if s.pprof != nil {
+		s.pprof.Close()
+		s.pprof = nil
 	}
 	s.clusters.Close()
 	for _, l := range s.accessLogs {

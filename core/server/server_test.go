@@ -333,3 +333,23 @@ func TestNetpollModeFromConfig(t *testing.T) {
 		t.Fatalf("%d requests", srv.Stats().Requests.Load())
 	}
 }
+
+func TestPProfEndpoint(t *testing.T) {
+	port := freePorts(t, 1)[0]
+	cfg, err := config.Parse([]byte(`{"pprof":{"debug":true,"port_value":`+strconv.Itoa(port)+`},
+	  "servers":[{"routers":[{"router_config_name":"r","virtual_hosts":[{"name":"v","domains":["*"],
+	  "routers":[{"match":{"prefix":"/"},"direct_response":{"status":200}}]}]}],
+	  "listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+	  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"r"}}]}]}]}]}`), "pprof.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, cfg)
+	if srv.PProfAddr().String() != "127.0.0.1:"+strconv.Itoa(port) {
+		t.Fatalf("pprof on %v", srv.PProfAddr())
+	}
+	code, body := get(t, "http://"+srv.PProfAddr().String()+"/debug/pprof/goroutine?debug=1")
+	if code != 200 || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("%d %.100q", code, body)
+	}
+}

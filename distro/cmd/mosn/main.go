@@ -88,7 +88,7 @@ func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
 		fs.StringVar(&f.features, "feature-gates", "", "same as -f")
 		fs.StringVar(&f.level, "l", "", "log level, overriding default_log_level (DEBUG, INFO, WARN, ERROR, FATAL, TRACE)")
 		fs.StringVar(&f.level, "log-level", "", "same as -l")
-		fs.StringVar(&f.pidFile, "pid-file", "", "write the process id to this file (removed on exit)")
+		fs.StringVar(&f.pidFile, "pid-file", "", "write the process id to this file, removed on exit (default: the config's \"pid\")")
 	}
 	return fs
 }
@@ -150,6 +150,9 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.pidFile == "" {
+		f.pidFile = cfg.Pid
+	}
 	if f.pidFile != "" {
 		if err := os.WriteFile(f.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 			srv.Close()
@@ -163,6 +166,9 @@ func start(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
 	for _, ln := range srv.Listeners() {
 		fmt.Fprintf(stdout, "  listener %-20s http://%s\n", ln.Name(), ln.Addr())
+	}
+	if a := srv.PProfAddr(); a != nil {
+		fmt.Fprintf(stdout, "  pprof    %-20s http://%s/debug/pprof/\n", "", a)
 	}
 	if a := srv.AdminAddr(); a != nil {
 		fmt.Fprintf(stdout, "  admin    %-20s http://%s/api/v1/states\n", "", a)
