@@ -29,3 +29,4 @@ fuzz:
 	@for t in FuzzParseRequest FuzzParseResponse FuzzChunked; do \
 		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./core/protocol/http1 || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/config
+

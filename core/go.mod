@@ -1,9 +1,13 @@
 module github.com/seed405ffdea/mosn/core
 
-go 1.26
+go 1.26.0
 
 require (
+	cel.dev/cel-go v0.33.2
 	github.com/gorilla/websocket v1.5.3
+	github.com/prometheus/client_golang v1.25.0
+	github.com/prometheus/client_model v0.6.3
+	github.com/prometheus/common v0.72.0
 	github.com/seed405ffdea/mosn/api v0.0.0
 	github.com/seed405ffdea/mosn/pkg v0.0.0
 	github.com/valyala/fasthttp v1.73.0
@@ -11,9 +15,22 @@ require (
 )
 
 require (
+	cel.dev/expr v0.25.1 // indirect
 	github.com/andybalholm/brotli v1.2.2 // indirect
-	github.com/klauspost/compress v1.19.1 // indirect
+	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/klauspost/compress v1.20.1 // indirect
+	github.com/kylelemons/godebug v1.1.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/exp v0.0.0-20240823005443-9b4947da3948 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20240826202546-f6391c0de4c7 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20240826202546-f6391c0de4c7 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
 
@@ -21,3 +38,10 @@ replace (
 	github.com/seed405ffdea/mosn/api => ../api
 	github.com/seed405ffdea/mosn/pkg => ../pkg
 )
+
+// cel-go imports google.golang.org/genproto/googleapis/api; in the
+// workspace an old dependency of tools/ selects the pre-split monolithic
+// google.golang.org/genproto (2019), which holds the same packages, and
+// the build fails with "ambiguous import". Pin the monolith to a
+// post-split version, which no longer has them.
+replace google.golang.org/genproto => google.golang.org/genproto v0.0.0-20240826202546-f6391c0de4c7

@@ -349,7 +349,16 @@ var flagNames = [...]struct {
 // response (headers, path, addresses, ...) have control characters
 // (bytes below 0x20 and 0x7F) written as \xHH, so a client cannot forge
 // or break log lines.
-func (f *Format) Append(dst []byte, e *Entry) []byte {
+func (f *Format) Append(dst []byte, e *Entry) []byte { return f.render(dst, e, "-") }
+
+// AppendValue is Append for a header value (a route's
+// request_headers_to_add, say): an unknown or empty value renders as
+// nothing instead of "-", as Envoy's header formatter does, so that a
+// value made of one missing variable comes out empty.
+func (f *Format) AppendValue(dst []byte, e *Entry) []byte { return f.render(dst, e, "") }
+
+// render is Append with missing values written as missing.
+func (f *Format) render(dst []byte, e *Entry, missing string) []byte {
 	for i := range f.ops {
 		o := &f.ops[i]
 		switch o.kind {
@@ -357,13 +366,13 @@ func (f *Format) Append(dst []byte, e *Entry) []byte {
 			dst = append(dst, o.text...)
 		case opMOSNStartTime:
 			if e.StartTime.IsZero() {
-				dst = append(dst, '-')
+				dst = append(dst, missing...)
 			} else {
 				dst = appendTime(dst, e.StartTime.Local(), '/', ' ')
 			}
 		case opEnvoyStartTime:
 			if e.StartTime.IsZero() {
-				dst = append(dst, '-')
+				dst = append(dst, missing...)
 			} else {
 				dst = appendTime(dst, e.StartTime.UTC(), '-', 'T')
 				dst = append(dst, 'Z')
@@ -375,15 +384,15 @@ func (f *Format) Append(dst []byte, e *Entry) []byte {
 		case opMOSNDuration:
 			dst = append(dst, e.Duration.String()...)
 		case opEnvoyRequestDuration:
-			dst = appendMillis(dst, e.RequestReceived)
+			dst = appendMillis(dst, e.RequestReceived, missing)
 		case opEnvoyResponseDuration:
-			dst = appendMillis(dst, e.ResponseReceived)
+			dst = appendMillis(dst, e.ResponseReceived, missing)
 		case opEnvoyDuration:
 			dst = strconv.AppendInt(dst, e.Duration.Milliseconds(), 10)
 		case opMOSNResponseFlag:
 			dst = strconv.AppendBool(dst, e.ResponseFlags != 0)
 		case opEnvoyResponseFlags:
-			dst = appendFlags(dst, e.ResponseFlags)
+			dst = appendFlags(dst, e.ResponseFlags, missing)
 		case opBytesSent:
 			dst = strconv.AppendUint(dst, e.BytesSent, 10)
 		case opBytesReceived:
@@ -391,19 +400,19 @@ func (f *Format) Append(dst []byte, e *Entry) []byte {
 		case opResponseCode:
 			dst = strconv.AppendInt(dst, int64(e.ResponseCode), 10)
 		case opProtocol:
-			dst = appendValue(dst, e.Protocol, 0)
+			dst = appendValue(dst, e.Protocol, 0, missing)
 		case opUpstreamLocalAddress:
-			dst = appendValue(dst, e.UpstreamLocalAddress, 0)
+			dst = appendValue(dst, e.UpstreamLocalAddress, 0, missing)
 		case opDownstreamLocalAddress:
-			dst = appendValue(dst, e.DownstreamLocalAddress, 0)
+			dst = appendValue(dst, e.DownstreamLocalAddress, 0, missing)
 		case opDownstreamRemoteAddress:
-			dst = appendValue(dst, e.DownstreamRemoteAddress, 0)
+			dst = appendValue(dst, e.DownstreamRemoteAddress, 0, missing)
 		case opUpstreamHost:
-			dst = appendValue(dst, e.UpstreamHost, 0)
+			dst = appendValue(dst, e.UpstreamHost, 0, missing)
 		case opUpstreamCluster:
-			dst = appendValue(dst, e.UpstreamCluster, 0)
+			dst = appendValue(dst, e.UpstreamCluster, 0, missing)
 		case opRequestID:
-			dst = appendValue(dst, view(e.RequestID), 0)
+			dst = appendValue(dst, view(e.RequestID), 0, missing)
 		case opRequestHeader, opResponseHeader:
 			hm := e.RequestHeaders
 			if o.kind == opResponseHeader {
@@ -413,7 +422,7 @@ func (f *Format) Append(dst []byte, e *Entry) []byte {
 			if v == "" && o.hasAlt {
 				v = lookup(e, hm, o.alt)
 			}
-			dst = appendValue(dst, v, o.max)
+			dst = appendValue(dst, v, o.max, missing)
 		}
 	}
 	return dst
@@ -475,15 +484,16 @@ func appendTime(dst []byte, t time.Time, dateSep, sep byte) []byte {
 		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
-// appendMillis appends d in whole milliseconds, or "-" for zero (unknown).
-func appendMillis(dst []byte, d time.Duration) []byte {
+// appendMillis appends d in whole milliseconds, or missing for zero
+// (unknown).
+func appendMillis(dst []byte, d time.Duration, missing string) []byte {
 	if d == 0 {
-		return append(dst, '-')
+		return append(dst, missing...)
 	}
 	return strconv.AppendInt(dst, d.Milliseconds(), 10)
 }
 
-func appendFlags(dst []byte, fl api.ResponseFlag) []byte {
+func appendFlags(dst []byte, fl api.ResponseFlag, missing string) []byte {
 	n := len(dst)
 	for _, f := range flagNames {
 		if fl&f.flag == 0 {
@@ -495,7 +505,7 @@ func appendFlags(dst []byte, fl api.ResponseFlag) []byte {
 		dst = append(dst, f.name...)
 	}
 	if len(dst) == n {
-		dst = append(dst, '-')
+		dst = append(dst, missing...)
 	}
 	return dst
 }
@@ -503,10 +513,11 @@ func appendFlags(dst []byte, fl api.ResponseFlag) []byte {
 const hexDigits = "0123456789abcdef"
 
 // appendValue appends s, at most max bytes of it if max > 0, with control
-// characters escaped; an empty s appends "-" (Envoy's missing value).
-func appendValue(dst []byte, s string, max int) []byte {
+// characters escaped; an empty s appends missing ("-", Envoy's missing
+// value, in access logs).
+func appendValue(dst []byte, s string, max int, missing string) []byte {
 	if s == "" {
-		return append(dst, '-')
+		return append(dst, missing...)
 	}
 	if max > 0 && len(s) > max {
 		s = s[:max]

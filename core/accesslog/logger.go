@@ -35,8 +35,11 @@ const (
 // every second, and on Close.
 type Logger struct {
 	format *Format
+	json   *JSONFormat // set instead of format for a json_format log
+	path   string
 	w      io.Writer
 	closer io.Closer // nil for stdout and stderr, which are not ours to close
+	off    atomic.Bool
 
 	mu     sync.Mutex
 	cur    []byte // being filled by Log
@@ -65,19 +68,45 @@ func New(path string, format string, roller log.Roller) (*Logger, error) {
 	if err != nil {
 		return nil, err
 	}
+	w, c, err := open(path, roller)
+	if err != nil {
+		return nil, err
+	}
+	l := newLogger(f, w, c)
+	l.path = path
+	return l, nil
+}
+
+// NewJSON is New for a json_format (Envoy's format dictionary, see
+// CompileJSON): each line is one JSON object.
+func NewJSON(path string, fields map[string]string, roller log.Roller) (*Logger, error) {
+	j, err := CompileJSON(fields)
+	if err != nil {
+		return nil, err
+	}
+	w, c, err := open(path, roller)
+	if err != nil {
+		return nil, err
+	}
+	l := newLogger(nil, w, c)
+	l.json, l.path = j, path
+	return l, nil
+}
+
+func open(path string, roller log.Roller) (io.Writer, io.Closer, error) {
 	switch path {
 	case "":
-		return nil, errors.New("accesslog: empty log_path")
+		return nil, nil, errors.New("accesslog: empty log_path")
 	case "stdout", "/dev/stdout":
-		return newLogger(f, os.Stdout, nil), nil
+		return os.Stdout, nil, nil
 	case "stderr", "/dev/stderr":
-		return newLogger(f, os.Stderr, nil), nil
+		return os.Stderr, nil, nil
 	}
 	w, err := log.OpenWriter(path, roller)
 	if err != nil {
-		return nil, fmt.Errorf("accesslog: log_path %q: %w", path, err)
+		return nil, nil, fmt.Errorf("accesslog: log_path %q: %w", path, err)
 	}
-	return newLogger(f, w, w), nil
+	return w, w, nil
 }
 
 func newLogger(f *Format, w io.Writer, c io.Closer) *Logger {
@@ -96,14 +125,36 @@ func newLogger(f *Format, w io.Writer, c io.Closer) *Logger {
 	return l
 }
 
-// Format returns the compiled log_format.
+// Format returns the compiled log_format; nil for a json_format log.
 func (l *Logger) Format() *Format { return l.format }
+
+// JSONFormat returns the compiled json_format; nil for a text log.
+func (l *Logger) JSONFormat() *JSONFormat { return l.json }
+
+// Path returns the log_path the Logger writes to.
+func (l *Logger) Path() string { return l.path }
+
+// SetEnabled switches the log off (lines are discarded, not counted as
+// dropped) or back on: MOSN's admin disable_log and enable_log.
+func (l *Logger) SetEnabled(on bool) { l.off.Store(!on) }
+
+// Enabled reports whether the log is on.
+func (l *Logger) Enabled() bool { return !l.off.Load() }
+
+// Reopen closes the log file and opens it again at its path, so that a
+// file moved away by an external rotator is replaced by a new one (the
+// server calls it on SIGUSR1). Lines buffered meanwhile go to the new
+// file. It does nothing for stdout and stderr.
+func (l *Logger) Reopen() error { return log.Reopen(l.w) }
 
 // Log appends e as one line ending in "\n". It does no I/O and allocates
 // nothing in steady state. A line that cannot be buffered (the output has
 // fallen about 4 MiB behind) or that comes after Close is dropped and
 // counted by Dropped.
 func (l *Logger) Log(e *Entry) {
+	if l.off.Load() {
+		return
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -116,7 +167,11 @@ func (l *Logger) Log(e *Entry) {
 		// what arrives meanwhile, in one allocation.
 		l.cur = slices.Grow(l.cur, maxBuffered-mark)
 	}
-	l.cur = l.format.Append(l.cur, e)
+	if l.json != nil {
+		l.cur = l.json.Append(l.cur, e)
+	} else {
+		l.cur = l.format.Append(l.cur, e)
+	}
 	l.cur = append(l.cur, '\n')
 	if len(l.cur) >= flushSize {
 		switch {

@@ -81,9 +81,9 @@ type MOSNConfig struct {
 	InheritOldMosnconfig bool `json:"inherit_old_mosnconfig,omitempty"`
 	// Tracing is not supported yet when enabled.
 	Tracing *TracingConfig `json:"tracing,omitempty"`
-	// Metrics (sinks, stats matcher, shared memory) is not supported yet
-	// when it sets anything.
-	Metrics json.RawMessage `json:"metrics,omitempty"`
+	// Metrics names the metrics and adds a prometheus listener (sinks);
+	// nil means Envoy names, served on the admin listener only.
+	Metrics *MetricsConfig `json:"metrics,omitempty"`
 	// DynamicResources and StaticResources are the xDS bootstrap; xDS is
 	// not supported yet.
 	DynamicResources json.RawMessage `json:"dynamic_resources,omitempty"`
@@ -180,6 +180,10 @@ type ServerConfig struct {
 	// Routers are the route tables the proxy filters name.
 	Routers []RouterConfig `json:"routers"`
 }
+
+// DefaultAdminAddress is the admin listener's IP when the config gives
+// none: loopback, since the admin API can change and stop the proxy.
+const DefaultAdminAddress = "127.0.0.1"
 
 // AdminConfig is MOSN's admin block (Envoy's Admin shape).
 type AdminConfig struct {

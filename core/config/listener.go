@@ -62,6 +62,10 @@ type AccessLogConfig struct {
 	// Format is MOSN's access log format ("%start_time% %request_received_duration% ...").
 	// Empty means the access log's default format.
 	Format string `json:"log_format,omitempty"`
+	// JSONFormat writes each line as a JSON object instead: Envoy's
+	// json_format, a map from key to a format string (see core/accesslog).
+	// Not in MOSN; it excludes log_format.
+	JSONFormat map[string]string `json:"json_format,omitempty"`
 }
 
 // FilterChainConfig is a listener's filter chain.

@@ -10,23 +10,40 @@ type RouterConfig struct {
 	// VirtualHosts are matched by the request's host.
 	VirtualHosts []VirtualHostConfig `json:"virtual_hosts"`
 
-	// Header manipulation and loading virtual hosts from a directory
-	// (router_configs) are not supported yet.
+	// Header mutations for every route of the table, applied after the
+	// route's and the virtual host's (see RouteAction). Nil means none.
 	RequestHeadersToAdd     []HeaderValueOption `json:"request_headers_to_add,omitempty"`
+	RequestHeadersToRemove  []string            `json:"request_headers_to_remove,omitempty"`
 	ResponseHeadersToAdd    []HeaderValueOption `json:"response_headers_to_add,omitempty"`
 	ResponseHeadersToRemove []string            `json:"response_headers_to_remove,omitempty"`
-	RouterConfigPath        string              `json:"router_configs,omitempty"`
+
+	// Loading virtual hosts from a directory (router_configs) is not
+	// supported yet.
+	RouterConfigPath string `json:"router_configs,omitempty"`
 }
 
-// HeaderValueOption is a header to add (MOSN); not supported yet.
+// HeaderValueOption is a header to add to a request or response (MOSN and
+// Envoy).
 type HeaderValueOption struct {
+	// Header is the field to add (required).
 	Header *HeaderValue `json:"header,omitempty"`
-	Append *bool        `json:"append,omitempty"`
+	// Append adds the field next to existing ones of the same name when
+	// true, and replaces them when false. Nil means true (MOSN's and
+	// Envoy's default).
+	Append *bool `json:"append,omitempty"`
 }
 
 // HeaderValue is a header name and value.
 type HeaderValue struct {
-	Key   string `json:"key,omitempty"`
+	// Key is the field name (required): a token; not a pseudo-header,
+	// not Host, and not a field the proxy manages (Connection,
+	// Content-Length, Transfer-Encoding and the other hop-by-hop fields).
+	Key string `json:"key,omitempty"`
+	// Value is the field value. Text between % signs is a variable,
+	// rendered as in access logs: an Envoy command operator
+	// (%DOWNSTREAM_REMOTE_ADDRESS%, %REQ(X-Foo)%, %UPSTREAM_HOST%, ...) or a
+	// MOSN variable (%downstream_remote_address%, %request_header_x_foo%,
+	// ...); \% is a literal %. A value that renders empty is not added.
 	Value string `json:"value,omitempty"`
 }
 
@@ -34,80 +51,196 @@ type HeaderValue struct {
 type VirtualHostConfig struct {
 	// Name labels the virtual host.
 	Name string `json:"name,omitempty"`
-	// Domains are matched against the request host, ignoring case and a
-	// port: "*" (any host; at most one per route table), "*.example.com"
-	// (suffix), or an exact name. At least one; unique within the table.
+	// Domains are matched against the request host, ignoring case, first
+	// with the port and then without it: an exact name ("www.foo.com",
+	// "www.foo.com:8080"), a suffix wildcard ("*.foo.com", "*-bar.foo.com";
+	// the star matches at least one character), a prefix wildcard
+	// ("foo.*"), or "*" (any host). Exact names win, then the longest
+	// suffix, then the longest prefix, then "*". At least one; unique
+	// within the table.
 	Domains []string `json:"domains"`
 	// Routers are tried in order; the first match wins.
 	Routers []RouteConfig `json:"routers"`
+	// RequireTLS is Envoy's require_tls, under MOSN's spelling: "" or
+	// "NONE" (default), "EXTERNAL_ONLY" (requests from clients outside
+	// loopback and private networks that did not arrive over TLS get a
+	// 301 to https), "ALL" (every request not over TLS gets a 301).
+	RequireTLS string `json:"require_tls,omitempty"`
 
-	// Not supported yet.
-	RequireTLS              string              `json:"require_tls,omitempty"`
+	// Header mutations for the routes of this virtual host, applied
+	// after the route's and before the table's.
 	RequestHeadersToAdd     []HeaderValueOption `json:"request_headers_to_add,omitempty"`
+	RequestHeadersToRemove  []string            `json:"request_headers_to_remove,omitempty"`
 	ResponseHeadersToAdd    []HeaderValueOption `json:"response_headers_to_add,omitempty"`
 	ResponseHeadersToRemove []string            `json:"response_headers_to_remove,omitempty"`
-	PerFilterConfig         json.RawMessage     `json:"per_filter_config,omitempty"`
+
+	// Not supported yet.
+	PerFilterConfig json.RawMessage `json:"per_filter_config,omitempty"`
 }
 
-// RouteConfig is one route (MOSN: Router): a match and exactly one action,
-// route (to a cluster) or direct_response.
+// RouteConfig is one route (MOSN: Router): a match and exactly one action:
+// route (to a cluster), redirect or direct_response.
 type RouteConfig struct {
 	Match          RouterMatch           `json:"match"`
 	Route          RouteAction           `json:"route"`
+	Redirect       *RedirectAction       `json:"redirect,omitempty"`
 	DirectResponse *DirectResponseAction `json:"direct_response,omitempty"`
 
 	// Not supported yet.
-	Redirect              *RedirectAction      `json:"redirect,omitempty"`
 	Metadata              json.RawMessage      `json:"metadata,omitempty"`
 	PerFilterConfig       json.RawMessage      `json:"per_filter_config,omitempty"`
 	RequestMirrorPolicies *RequestMirrorPolicy `json:"request_mirror_policies,omitempty"`
 }
 
-// RouterMatch selects requests by path: at most one of Prefix and Path,
-// each starting with "/". An empty match selects every request, as in MOSN.
+// RouterMatch selects requests. Every condition given must hold; an empty
+// match selects every request, as in MOSN.
 type RouterMatch struct {
-	// Prefix matches paths that start with it.
+	// At most one of Prefix, Path and Regex. Prefix matches paths that
+	// start with it; Path matches the path exactly; both start with "/".
+	// Regex must match the whole path (Go regexp, RE2 syntax; Envoy's
+	// safe_regex semantics). The path excludes the query.
 	Prefix string `json:"prefix,omitempty"`
-	// Path matches the path exactly.
-	Path string `json:"path,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Regex  string `json:"regex,omitempty"`
+	// CaseSensitive applies to Prefix and Path (Envoy); nil means true.
+	CaseSensitive *bool `json:"case_sensitive,omitempty"`
+	// Headers must all match.
+	Headers []HeaderMatcher `json:"headers,omitempty"`
+	// QueryParameters must all match (Envoy's; MOSN has none).
+	QueryParameters []QueryParameterMatcher `json:"query_parameters,omitempty"`
+	// DslExpressions must all evaluate to true (MOSN's CEL dialect).
+	DslExpressions []DslExpressionMatcher `json:"dsl_expressions,omitempty"`
 
-	// Not supported yet.
-	Regex          string          `json:"regex,omitempty"`
-	Headers        []HeaderMatcher `json:"headers,omitempty"`
-	Variables      json.RawMessage `json:"variables,omitempty"`
-	DslExpressions json.RawMessage `json:"dsl_expressions,omitempty"`
+	// Not supported yet: needs the variable store.
+	Variables json.RawMessage `json:"variables,omitempty"`
 }
 
-// HeaderMatcher matches one request header (MOSN); not supported yet.
+// HeaderMatcher matches one request header (MOSN).
 type HeaderMatcher struct {
-	Name  string `json:"name,omitempty"`
+	// Name is the field name, ignoring case. The pseudo-headers ":method",
+	// ":authority" (the host), ":path" (target with query) and ":scheme",
+	// and MOSN's "method", "x-mosn-method", "x-mosn-host", "x-mosn-path"
+	// (path without query) and "x-mosn-querystring" name request
+	// properties instead. Required.
+	Name string `json:"name,omitempty"`
+	// Value is compared exactly with the first field of that name; a
+	// missing field never matches.
 	Value string `json:"value,omitempty"`
-	Regex bool   `json:"regex,omitempty"`
+	// Regex makes Value a regular expression that must match the whole
+	// value (MOSN matches anywhere in it).
+	Regex bool `json:"regex,omitempty"`
 }
 
-// RouteAction forwards the request to a cluster.
+// QueryParameterMatcher matches one query parameter (Envoy). The first
+// parameter of that name is used, its value not decoded; a missing
+// parameter never matches.
+type QueryParameterMatcher struct {
+	// Name is the parameter name, case-sensitive (required).
+	Name string `json:"name,omitempty"`
+	// StringMatch matches the value; nil with PresentMatch false means
+	// the parameter must be present.
+	StringMatch *StringMatcher `json:"string_match,omitempty"`
+	// PresentMatch requires the parameter, with or without a value.
+	PresentMatch bool `json:"present_match,omitempty"`
+}
+
+// StringMatcher is Envoy's StringMatcher: exactly one of its matchers.
+type StringMatcher struct {
+	Exact     *string       `json:"exact,omitempty"`
+	Prefix    string        `json:"prefix,omitempty"`
+	Suffix    string        `json:"suffix,omitempty"`
+	Contains  string        `json:"contains,omitempty"`
+	SafeRegex *RegexMatcher `json:"safe_regex,omitempty"`
+	// IgnoreCase applies to all but SafeRegex.
+	IgnoreCase bool `json:"ignore_case,omitempty"`
+}
+
+// RegexMatcher is a regular expression (Go regexp, RE2 syntax) that must
+// match the whole value.
+type RegexMatcher struct {
+	Regex string `json:"regex,omitempty"`
+	// GoogleRE2 is accepted for Envoy compatibility and ignored.
+	GoogleRE2 json.RawMessage `json:"google_re2,omitempty"`
+}
+
+// DslExpressionMatcher is one MOSN DSL condition: a CEL expression (or
+// MOSN's CEXL dialect of it) over request.headers, request.host,
+// request.method, request.path, request.url_path, request.query_params
+// and context.protocol, evaluating to a bool.
+type DslExpressionMatcher struct {
+	Expression string `json:"expression,omitempty"`
+}
+
+// RouteAction forwards the request to a cluster: exactly one of
+// ClusterName, ClusterHeader and WeightedClusters.
 type RouteAction struct {
 	// ClusterName names a configured cluster.
 	ClusterName string `json:"cluster_name,omitempty"`
+	// ClusterHeader names a request header whose value is the cluster; a
+	// missing header or unknown cluster is answered with 503.
+	ClusterHeader string `json:"cluster_header,omitempty"`
+	// WeightedClusters splits requests by weight (MOSN's form:
+	// [{"cluster": {"name": ..., "weight": ...}}]).
+	WeightedClusters []WeightedCluster `json:"weighted_clusters,omitempty"`
 	// Timeout bounds the whole request, from the first byte received to the
 	// last byte of the response. Zero means DefaultRouteTimeout (60s).
 	Timeout Duration `json:"timeout"`
-
-	// Not supported yet.
-	UpstreamProtocol        string              `json:"upstream_protocol,omitempty"`
-	ClusterHeader           string              `json:"cluster_header,omitempty"`
-	WeightedClusters        json.RawMessage     `json:"weighted_clusters,omitempty"`
-	HashPolicy              json.RawMessage     `json:"hash_policy,omitempty"`
-	MetadataMatch           json.RawMessage     `json:"metadata_match,omitempty"`
-	RetryPolicy             json.RawMessage     `json:"retry_policy,omitempty"`
-	PrefixRewrite           string              `json:"prefix_rewrite,omitempty"`
-	RegexRewrite            json.RawMessage     `json:"regex_rewrite,omitempty"`
-	HostRewrite             string              `json:"host_rewrite,omitempty"`
-	AutoHostRewrite         bool                `json:"auto_host_rewrite,omitempty"`
-	AutoHostRewriteHeader   string              `json:"auto_host_rewrite_header,omitempty"`
+	// PrefixRewrite replaces the matched prefix (the whole path for path
+	// and regex matches) of the upstream request's path.
+	PrefixRewrite string `json:"prefix_rewrite,omitempty"`
+	// RegexRewrite rewrites the path (not the query) with a regular
+	// expression; at most one of PrefixRewrite and RegexRewrite.
+	RegexRewrite *RegexRewrite `json:"regex_rewrite,omitempty"`
+	// HostRewrite replaces the upstream request's Host; at most one of
+	// HostRewrite, AutoHostRewrite and AutoHostRewriteHeader.
+	HostRewrite string `json:"host_rewrite,omitempty"`
+	// AutoHostRewrite sets Host to the chosen upstream host's hostname,
+	// or its address when it has none.
+	AutoHostRewrite bool `json:"auto_host_rewrite,omitempty"`
+	// AutoHostRewriteHeader sets Host to this request header's value when
+	// present (Envoy: host_rewrite_header).
+	AutoHostRewriteHeader string `json:"auto_host_rewrite_header,omitempty"`
+	// Header mutations of this route, applied before the virtual host's
+	// and the table's (Envoy's order): per level, removals first, then
+	// additions; a later level's removal or replacement wins.
 	RequestHeadersToAdd     []HeaderValueOption `json:"request_headers_to_add,omitempty"`
+	RequestHeadersToRemove  []string            `json:"request_headers_to_remove,omitempty"`
 	ResponseHeadersToAdd    []HeaderValueOption `json:"response_headers_to_add,omitempty"`
 	ResponseHeadersToRemove []string            `json:"response_headers_to_remove,omitempty"`
+
+	// Not supported yet.
+	UpstreamProtocol string          `json:"upstream_protocol,omitempty"`
+	ClusterVariable  string          `json:"cluster_variable,omitempty"`
+	HashPolicy       json.RawMessage `json:"hash_policy,omitempty"`
+	MetadataMatch    json.RawMessage `json:"metadata_match,omitempty"`
+	RetryPolicy      json.RawMessage `json:"retry_policy,omitempty"`
+}
+
+// WeightedCluster is one entry of weighted_clusters.
+type WeightedCluster struct {
+	Cluster ClusterWeight `json:"cluster"`
+}
+
+// ClusterWeight is a cluster and its share of the route's requests.
+type ClusterWeight struct {
+	// Name names a configured cluster (required).
+	Name string `json:"name,omitempty"`
+	// Weight is relative to the sum of the route's weights; 0 sends
+	// nothing. The sum must be positive.
+	Weight uint32 `json:"weight,omitempty"`
+
+	// Not supported yet (subsets).
+	MetadataMatch json.RawMessage `json:"metadata_match,omitempty"`
+}
+
+// RegexRewrite is MOSN's and Envoy's regex_rewrite.
+type RegexRewrite struct {
+	// Pattern.Regex is matched against the path, anywhere (required).
+	Pattern RegexMatcher `json:"pattern"`
+	// Substitution replaces each match; $1, ${name} (Go) and \1 (RE2,
+	// Envoy) refer to groups, $$ is a literal $. A rewrite to an empty
+	// path leaves the path as it was.
+	Substitution string `json:"substitution,omitempty"`
 }
 
 // DirectResponseAction answers the request without an upstream.
@@ -118,11 +251,18 @@ type DirectResponseAction struct {
 	Body string `json:"body,omitempty"`
 }
 
-// RedirectAction is MOSN's redirect; not supported yet.
+// RedirectAction answers with a redirect (MOSN). The Location is
+// scheme://host/path built from the request, each part replaced when set.
 type RedirectAction struct {
-	ResponseCode   int    `json:"response_code,omitempty"`
-	PathRedirect   string `json:"path_redirect,omitempty"`
-	HostRedirect   string `json:"host_redirect,omitempty"`
+	// ResponseCode is 301 (default, when zero), 302, 303, 307 or 308.
+	ResponseCode int `json:"response_code,omitempty"`
+	// PathRedirect replaces the path; the request's query is kept unless
+	// PathRedirect has one. Must start with "/".
+	PathRedirect string `json:"path_redirect,omitempty"`
+	// HostRedirect replaces the host (and drops the request's port).
+	HostRedirect string `json:"host_redirect,omitempty"`
+	// SchemeRedirect replaces "http" (a port that is the new scheme's
+	// default is dropped).
 	SchemeRedirect string `json:"scheme_redirect,omitempty"`
 }
 

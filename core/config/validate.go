@@ -115,8 +115,12 @@ func (v *validator) processWide(c *MOSNConfig) error {
 		return notSupported("inherit_old_mosnconfig", "inheriting the old process's configuration")
 	case c.Tracing != nil && c.Tracing.Enable:
 		return notSupported("tracing", "")
-	case !rawIsZero(c.Metrics):
-		return notSupported("metrics", "")
+	case c.Metrics != nil:
+		if err := v.metrics(c.Metrics, "metrics"); err != nil {
+			return err
+		}
+	}
+	switch {
 	case c.PProf != nil && (c.PProf.PortValue < 0 || c.PProf.PortValue > 65535):
 		return fieldErr("pprof.port_value", "must be 0-65535, got %d", c.PProf.PortValue)
 	case c.UDSDir != "":
@@ -212,7 +216,9 @@ func (v *validator) admin(a *AdminConfig, path string) error {
 	sa := &a.Address.SocketAddress
 	p := path + ".address.socket_address"
 	if sa.Address == "" {
-		return fieldErr(p+".address", "required")
+		// The admin API changes the running proxy: loopback unless an
+		// address is given.
+		sa.Address = DefaultAdminAddress
 	}
 	if strings.ContainsAny(sa.Address, " /") || strings.Count(sa.Address, ":") == 1 {
 		return fieldErr(p+".address", "expected an IP address or host name without a port, got %q", sa.Address)

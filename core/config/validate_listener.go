@@ -26,7 +26,8 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	if l.Address == "" {
 		return fieldErr(path+".address", "required")
 	}
-	if _, _, err := checkAddr(l.Address, 0); err != nil {
+	_, port, err := checkAddr(l.Address, 0)
+	if err != nil {
 		return causeErr(path+".address", err, "invalid address %q: %v", l.Address, err)
 	}
 	if !l.BindPort {
@@ -39,7 +40,9 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 		return fieldErr(path+".name", "duplicate listener name %q (first at %s)", l.Name, first)
 	}
 	v.listenerNames[l.Name] = path
-	if first, dup := v.listenerAddrs[l.Address]; dup {
+	// Port 0 asks the kernel for a free port: two such listeners never
+	// collide.
+	if first, dup := v.listenerAddrs[l.Address]; dup && port != 0 {
 		return fieldErr(path+".address", "address %q is already used by %s", l.Address, first)
 	}
 	v.listenerAddrs[l.Address] = path
@@ -80,6 +83,15 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	for i, al := range l.AccessLogs {
 		if al.Path == "" {
 			return fieldErr(indexPath(path+".access_logs", i)+".log_path", "required")
+		}
+		if al.JSONFormat != nil {
+			if al.Format != "" {
+				return fieldErr(indexPath(path+".access_logs", i)+".json_format", "log_format and json_format are mutually exclusive")
+			}
+			if _, err := accesslog.CompileJSON(al.JSONFormat); err != nil {
+				return causeErr(indexPath(path+".access_logs", i)+".json_format", err, "%s", strings.TrimPrefix(err.Error(), "accesslog: "))
+			}
+			continue
 		}
 		if _, err := accesslog.Compile(al.Format); err != nil {
 			return causeErr(indexPath(path+".access_logs", i)+".log_format", err, "%s", strings.TrimPrefix(err.Error(), "accesslog: "))

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +48,9 @@ type Listener struct {
 	closed  bool
 	wg      sync.WaitGroup
 	drained chan struct{}
+
+	// opened and finished count connections accepted and closed (metrics).
+	opened, finished atomic.Uint64
 }
 
 // Listen binds the listener's address. The socket is open when Listen
@@ -122,6 +126,7 @@ func (l *Listener) Serve() error {
 			raw.Close()
 			return nil
 		}
+		l.opened.Add(1)
 		go l.serveConn(c)
 	}
 }
@@ -161,6 +166,7 @@ func (l *Listener) finish(c *Conn, err error) {
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.mu.Unlock()
+	l.finished.Add(1)
 	l.wg.Done()
 }
 
@@ -209,6 +215,15 @@ func (l *Listener) CloseConns() {
 	for c := range l.conns {
 		c.Close(api.NoFlush)
 	}
+}
+
+// ConnCounts returns how many connections the listener accepted and how
+// many of them have closed since it was created (for metrics: the
+// difference is the connections open).
+func (l *Listener) ConnCounts() (opened, closed uint64) {
+	// Closed first: a connection counted closed is always counted opened.
+	closed = l.finished.Load()
+	return l.opened.Load(), closed
 }
 
 // ActiveConns returns the number of live connections.

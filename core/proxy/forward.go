@@ -23,6 +23,10 @@ var (
 	bodyProtocol    = []byte("upstream sent an invalid response")
 )
 
+// errUpstreamFailed is what the host's outlier detection is told when an
+// exchange failed without a usable response.
+var errUpstreamFailed = errors.New("proxy: upstream failed before a response")
+
 // errRetry asks forward to try once more on a fresh connection.
 var errRetry = errors.New("proxy: retry on a fresh connection")
 
@@ -44,28 +48,41 @@ func (s *serverConn) forward(ctx context.Context) error {
 				return err
 			}
 		}
-		uc, err := host.Pool().Get(ctx)
-		if err != nil {
-			if errors.Is(err, upstream.ErrOverflow) {
-				st.flags |= api.UpstreamOverflow
-				return s.localReply(503, bodyOverflow, false)
-			}
-			st.flags |= api.UpstreamConnectionFailure
-			s.opts.Stats.UpstreamErrors.Add(1)
-			return s.localReply(503, bodyConnectFail, false)
-		}
-		st.uc = uc
-		if len(s.opts.AccessLogs) > 0 {
-			st.upCluster, st.upLocal = st.cluster.Name(), uc.LocalAddress
-		}
-		err = s.exchange(uc, first, attempt == 0)
+		err := s.attempt(ctx, host, first, attempt == 0)
 		if err == errRetry {
-			host.Pool().Discard(uc)
-			st.uc = nil
 			continue
 		}
 		return err
 	}
+}
+
+// attempt runs one exchange with host, keeping the host's request count
+// and outcome for the balancers, health and outlier detection.
+func (s *serverConn) attempt(ctx context.Context, host *upstream.Host, first []byte, canRetry bool) error {
+	st := &s.st
+	host.BeginRequest()
+	defer host.EndRequest()
+	uc, err := host.Pool().Get(ctx)
+	if err != nil {
+		if errors.Is(err, upstream.ErrOverflow) {
+			st.flags |= api.UpstreamOverflow
+			return s.localReply(503, bodyOverflow, false)
+		}
+		host.RecordResult(0, err)
+		st.flags |= api.UpstreamConnectionFailure
+		s.opts.Stats.UpstreamErrors.Add(1)
+		return s.localReply(503, bodyConnectFail, false)
+	}
+	st.uc = uc
+	if len(s.opts.AccessLogs) > 0 {
+		st.upCluster, st.upLocal = st.cluster.Name(), uc.LocalAddress
+	}
+	err = s.exchange(uc, first, canRetry)
+	if err == errRetry {
+		host.Pool().Discard(uc)
+		st.uc = nil
+	}
+	return err
 }
 
 // firstBody consumes the request body bytes already read with the head and
@@ -127,8 +144,9 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 			return err
 		}
 	}
+	sentAt := time.Now()
 	if len(s.opts.AccessLogs) > 0 {
-		st.reqDoneAt = time.Now()
+		st.reqDoneAt = sentAt
 	}
 	// The response head.
 	s.up.r, s.up.w = 0, 0
@@ -151,6 +169,8 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 				continue
 			}
 			s.up.consume(hl)
+			st.host.RecordLatency(time.Since(sentAt))
+			st.host.RecordResult(s.resp.Status, nil)
 			break
 		}
 		n, rerr := s.up.fill(uc, s.opts.Limits.MaxHeaderBytes+1)
@@ -191,6 +211,10 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 // response byte went downstream.
 func (s *serverConn) upstreamFailed(uc *upstream.UpConn, status int, flag api.ResponseFlag, body []byte) error {
 	s.st.flags |= flag
+	if s.st.host != nil {
+		// Resets, timeouts and malformed responses count against the host.
+		s.st.host.RecordResult(0, errUpstreamFailed)
+	}
 	s.opts.Stats.UpstreamErrors.Add(1)
 	uc.Pool().Discard(uc)
 	s.st.uc = nil
@@ -428,6 +452,14 @@ func (s *serverConn) Headers() api.HeaderMap {
 	s.lbHdr.Reset(&s.req.Headers)
 	return &s.lbHdr
 }
+
+// UpstreamIndex implements upstream.RequestRoundRobinContext.
+func (s *serverConn) UpstreamIndex() int { return s.st.upIndex }
+
+// SetUpstreamIndex implements upstream.RequestRoundRobinContext.
+func (s *serverConn) SetUpstreamIndex(i int) { s.st.upIndex = i }
+
+var _ upstream.RequestRoundRobinContext = (*serverConn)(nil)
 
 // HashKey implements api.LBContext.
 func (s *serverConn) HashKey() uint64 { return 0 }

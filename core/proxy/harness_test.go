@@ -48,6 +48,7 @@ func (o *origin) addr() string { return strings.TrimPrefix(o.URL, "http://") }
 
 // proxyConf tweaks a test proxy.
 type proxyConf struct {
+	cluster   func(*upstream.ClusterOptions)
 	timeout   time.Duration
 	parkAfter time.Duration
 	opts      func(*proxy.Options)
@@ -92,7 +93,11 @@ func startProxyConf(t testing.TB, upstreamAddr string, pc proxyConf) string {
 	for _, h := range hosts {
 		hs = append(hs, upstream.HostOptions{Address: h})
 	}
-	cl, err := upstream.NewCluster(upstream.ClusterOptions{Name: "c", Hosts: hs, Pool: upstream.PoolOptions{ConnectTimeout: time.Second}}, upstream.NewLoadBalancerRegistry())
+	co := upstream.ClusterOptions{Name: "c", Hosts: hs, Pool: upstream.PoolOptions{ConnectTimeout: time.Second}}
+	if pc.cluster != nil {
+		pc.cluster(&co)
+	}
+	cl, err := upstream.NewCluster(co, upstream.NewLoadBalancerRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

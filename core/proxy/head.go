@@ -8,29 +8,28 @@ import (
 	"time"
 
 	"github.com/seed405ffdea/mosn/core/protocol/http1"
+	"github.com/seed405ffdea/mosn/core/router"
 )
 
 // appendRequestHead builds the upstream request head: the request line in
-// origin form, the client's headers minus hop-by-hop ones (RFC 9110 7.6.1),
-// and the forwarding headers Envoy adds at the edge.
+// origin form with the route's path rewrite, the client's headers minus
+// hop-by-hop ones (RFC 9110 7.6.1) with the route's Host rewrite and
+// header mutations, and the forwarding headers Envoy adds at the edge.
 func (s *serverConn) appendRequestHead(h []byte, upgrade bool) []byte {
-	uri := s.req.URI
-	if len(uri) > 0 && uri[0] != '/' {
-		if i := indexScheme(uri); i > 0 {
-			// Absolute form (RFC 9112 3.2.2): the origin gets the path.
-			rest := uri[i:]
-			j := 0
-			for j < len(rest) && rest[j] != '/' && rest[j] != '?' {
-				j++
-			}
-			uri = rest[j:]
-			if len(uri) == 0 {
-				uri = slash
-			}
-		}
+	st := &s.st
+	r := st.route
+	rq := &st.rreq
+	rq.Headers = s.req.Headers
+	h = append(h, s.req.Method...)
+	h = append(h, ' ')
+	if r.RewritesTarget() {
+		h = r.AppendTarget(h, rq)
+	} else {
+		h = append(h, rq.Target...)
 	}
-	h = http1.AppendRequestLine(h, s.req.Method, uri)
-	var hasProto, hasID bool
+	h = append(h, " HTTP/1.1\r\n"...)
+	mut := s.requestMutator()
+	var hasProto, hasID, hasHost bool
 	for _, f := range s.req.Headers {
 		name := f.Name
 		if http1.IsHopByHop(name) || s.req.IsConnectionToken(name) {
@@ -43,13 +42,25 @@ func (s *serverConn) appendRequestHead(h []byte, upgrade bool) []byte {
 		case http1.EqualFold(name, "expect"):
 			// We answer 100-continue ourselves (Envoy's default).
 			continue
+		case http1.EqualFold(name, "host"):
+			if !hasHost {
+				hasHost = true
+				h = s.appendHost(h, name)
+			}
+			continue
 		case http1.EqualFold(name, "x-forwarded-proto"):
 			hasProto = true
 		case http1.EqualFold(name, "x-request-id"):
 			hasID = true
-			s.st.reqIDSeen = f.Value
+			st.reqIDSeen = f.Value
+		}
+		if mut != nil && !mut.Keep(name) {
+			continue
 		}
 		h = http1.AppendHeader(h, name, f.Value)
+	}
+	if !hasHost && (len(rq.Host) > 0 || r.RewritesHost()) {
+		h = s.appendHost(h, hostName)
 	}
 	if s.req.Chunked {
 		h = append(h, "Transfer-Encoding: chunked\r\n"...)
@@ -57,31 +68,54 @@ func (s *serverConn) appendRequestHead(h []byte, upgrade bool) []byte {
 	if upgrade {
 		h = append(h, "Connection: upgrade\r\n"...)
 	}
-	if s.clientIP != nil {
+	if s.clientIP != nil && (mut == nil || mut.KeepString("x-forwarded-for")) {
 		// A second X-Forwarded-For field is equivalent to appending to the
 		// first (RFC 9110 5.3), without rewriting it.
 		h = append(h, "X-Forwarded-For: "...)
 		h = append(h, s.clientIP...)
 		h = append(h, "\r\n"...)
 	}
-	if !hasProto {
+	if !hasProto && (mut == nil || mut.KeepString("x-forwarded-proto")) {
 		h = append(h, "X-Forwarded-Proto: http\r\n"...)
 	}
 	if !hasID {
-		h = append(h, "X-Request-Id: "...)
-		n := len(h)
-		h = appendUUID(h)
-		copy(s.reqID[:], h[n:])
-		h = append(h, "\r\n"...)
+		appendUUID(s.reqID[:0]) // for the access log, even if a route drops it
+		if mut == nil || mut.KeepString("x-request-id") {
+			h = append(h, "X-Request-Id: "...)
+			h = append(h, s.reqID[:]...)
+			h = append(h, "\r\n"...)
+		}
+	}
+	if mut != nil {
+		h = mut.AppendAdded(h)
 	}
 	return append(h, "\r\n"...)
 }
 
+var hostName = []byte("Host")
+
+// appendHost writes the upstream Host field: the route's rewrite, else
+// the request's host (the Host header, or the authority of an
+// absolute-form target).
+func (s *serverConn) appendHost(h, name []byte) []byte {
+	st := &s.st
+	h = append(h, name...)
+	h = append(h, ": "...)
+	if st.route.RewritesHost() {
+		if out, ok := st.route.AppendHost(h, &st.rreq, s.upstreamHostname()); ok {
+			return append(out, "\r\n"...)
+		}
+	}
+	h = append(h, st.rreq.Host...)
+	return append(h, "\r\n"...)
+}
+
 // appendResponseHead builds the downstream response head from the
-// upstream's, minus hop-by-hop headers.
+// upstream's, minus hop-by-hop headers, with the route's header mutations.
 func (s *serverConn) appendResponseHead(h []byte, kind http1.BodyKind, dechunk bool) []byte {
 	h = http1.AppendStatusLine(h, s.resp.Status, s.resp.Reason)
 	tunnel := s.resp.Status == 101
+	mut := s.responseMutator(s.resp.Status, true)
 	for _, f := range s.resp.Headers {
 		name := f.Name
 		if http1.IsHopByHop(name) || s.resp.IsConnectionToken(name) {
@@ -93,7 +127,13 @@ func (s *serverConn) appendResponseHead(h []byte, kind http1.BodyKind, dechunk b
 		if (dechunk || s.resp.ConflictingFraming) && http1.EqualFold(name, "content-length") {
 			continue
 		}
+		if mut != nil && !mut.Keep(name) {
+			continue
+		}
 		h = http1.AppendHeader(h, name, f.Value)
+	}
+	if mut != nil {
+		h = mut.AppendAdded(h)
 	}
 	switch {
 	case tunnel:
@@ -130,6 +170,12 @@ func (s *serverConn) localReply(status int, body []byte, close bool) error {
 // reply is localReply with extra headers (a filter's hijack reply); the
 // framing headers among them are ignored, since the proxy frames the body.
 func (s *serverConn) reply(status int, extra api.HeaderMap, body []byte, close bool) error {
+	return s.replyTo(status, extra, nil, body, close)
+}
+
+// replyTo is reply with a Location for a redirect (rd non-nil). Once a
+// route has matched, its response header mutations apply.
+func (s *serverConn) replyTo(status int, extra api.HeaderMap, rd *router.Redirect, body []byte, close bool) error {
 	st := &s.st
 	st.status = status
 	if close {
@@ -142,12 +188,14 @@ func (s *serverConn) reply(status int, extra api.HeaderMap, body []byte, close b
 	if st.filters != nil && !close {
 		st.filters.sendLocal(status)
 	}
+	mut := s.responseMutator(status, false)
 	h := http1.AppendStatusLine(s.headBuf(), status, nil)
 	if extra != nil {
 		extra.Range(func(k, v string) bool {
 			switch {
 			case http1.EqualFold([]byte(k), "content-length"), http1.EqualFold([]byte(k), "transfer-encoding"),
 				http1.EqualFold([]byte(k), "connection"):
+			case mut != nil && !mut.KeepString(k):
 			default:
 				h = append(h, k...)
 				h = append(h, ": "...)
@@ -157,8 +205,16 @@ func (s *serverConn) reply(status int, extra api.HeaderMap, body []byte, close b
 			return true
 		})
 	}
-	if len(body) > 0 {
+	if rd != nil && (mut == nil || mut.KeepString("location")) {
+		h = append(h, "Location: "...)
+		h = rd.AppendLocation(h, &st.rreq)
+		h = append(h, "\r\n"...)
+	}
+	if len(body) > 0 && (mut == nil || mut.KeepString("content-type")) {
 		h = append(h, "Content-Type: text/plain\r\n"...)
+	}
+	if mut != nil {
+		h = mut.AppendAdded(h)
 	}
 	h = append(h, "Content-Length: "...)
 	h = strconv.AppendInt(h, int64(len(body)), 10)

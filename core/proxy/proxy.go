@@ -20,6 +20,7 @@ import (
 
 	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/accesslog"
+	"github.com/seed405ffdea/mosn/core/metrics"
 	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/protocol/http1"
 	"github.com/seed405ffdea/mosn/core/router"
@@ -82,6 +83,29 @@ type Stats struct {
 	Responses4xx   atomic.Uint64
 	Responses5xx   atomic.Uint64
 	UpstreamErrors atomic.Uint64
+
+	// Metrics, when set, records every finished request: at this proxy
+	// filter (the HTTP connection manager), its cluster and host. Set it
+	// before the factory serves connections.
+	Metrics *metrics.HTTP
+}
+
+// record hands a finished stream to the metrics. It allocates nothing.
+func (s *Stats) record(st *stream) {
+	r := metrics.Request{
+		Status:        st.status,
+		Flags:         st.flags,
+		Duration:      time.Since(st.start),
+		BytesReceived: st.bytesIn,
+		BytesSent:     st.bytesOut,
+	}
+	if st.cluster != nil {
+		r.Cluster = st.cluster.Name()
+	}
+	if st.host != nil {
+		r.Host = st.host.Address()
+	}
+	s.Metrics.Record(&r)
 }
 
 func (s *Stats) count(status int) {

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/seed405ffdea/mosn/core/accesslog"
 	"github.com/seed405ffdea/mosn/core/proxy"
+	"github.com/seed405ffdea/mosn/core/upstream"
 	mlog "github.com/seed405ffdea/mosn/pkg/log"
 )
 
@@ -601,5 +602,31 @@ func TestAccessLog(t *testing.T) {
 	want := "GET /a?b 200 5 - c me u1 rid-1\nGET /direct 200 7 - - - - -\n"
 	if string(b) != want {
 		t.Fatalf("access log:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+// The proxy reports each exchange's outcome to its host: a host that keeps
+// failing is ejected by outlier detection and traffic moves to the others.
+func TestOutlierEjectionMovesTraffic(t *testing.T) {
+	good := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "good") })
+	bad := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+	addr := startProxy(t, "", proxyConf{hosts: []string{good.addr(), bad.addr()}, cluster: func(o *upstream.ClusterOptions) {
+		od := upstream.DefaultOutlierOptions()
+		od.Consecutive5xx = 3
+		od.MaxEjectionPercent = 50
+		o.Outlier = &od
+	}})
+	c := dialRaw(t, addr)
+	var fails int
+	for i := 0; i < 40; i++ {
+		c.send(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if resp, _ := c.response(t, "GET"); resp.StatusCode != 200 {
+			fails++
+		}
+	}
+	// Round robin sends every other request to the bad host until it has
+	// failed three times in a row; after that it is ejected for 30 s.
+	if fails != 3 || bad.hits.Load() != 3 {
+		t.Fatalf("%d failed requests, bad host hit %d times; want 3 and 3", fails, bad.hits.Load())
 	}
 }

@@ -42,6 +42,9 @@ type stream struct {
 	bytesIn   uint64
 	bytesOut  uint64
 	filters   *filterChain
+	upIndex   int            // LB_REQUEST_ROUNDROBIN's position for this request, -1 before the first pick
+	rreq      router.Request // what the router sees (route.go)
+	rs        *routeScratch  // only for routes with header mutations
 	// for access logs, set only when the listener has some
 	upCluster  string
 	upLocal    string
@@ -60,7 +63,7 @@ func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
 		}
 	}
 	st := &s.st
-	*st = stream{start: time.Now()}
+	*st = stream{start: time.Now(), upIndex: -1}
 	s.opts.Stats.Requests.Add(1)
 	s.opts.Stats.Active.Add(1)
 	defer s.opts.Stats.Active.Add(-1)
@@ -137,30 +140,38 @@ func (s *serverConn) proxyRequest(ctx context.Context) error {
 			return err
 		}
 	}
-	host, path := s.target()
+	s.routeRequest()
 	var route *router.Route
 	if t := s.opts.Routers.Get(s.opts.RouterName); t != nil {
-		route = t.Match(host, path)
+		route = t.Match(&st.rreq)
 	}
 	if route == nil {
 		st.flags |= api.NoRouteFound
 		return s.localReply(404, nil, false)
 	}
 	st.route = route
+	if route.RequestHeaders() != nil || route.ResponseHeaders() != nil {
+		st.rs = getScratch()
+		defer s.putScratch()
+	}
 	if st.filters != nil {
 		if done, err := st.filters.receive(api.AfterRoute); done {
 			return err
 		}
+		st.rreq.Headers = s.req.Headers // filters may have changed them
 	}
-	if route.Direct != nil {
+	switch {
+	case route.Direct != nil:
 		return s.localReply(route.Direct.Status, route.Direct.Body, false)
+	case route.Redirect != nil:
+		return s.replyTo(route.Redirect.Code, nil, route.Redirect, nil, false)
 	}
 	timeout := route.Timeout()
 	if timeout <= 0 {
 		timeout = DefaultRouteTimeout
 	}
 	st.deadline = st.start.Add(timeout)
-	cl := s.opts.Clusters.Get(route.ClusterName())
+	cl := s.opts.Clusters.Get(route.Cluster(&st.rreq))
 	if cl == nil {
 		return s.localReply(503, []byte("no cluster"), false)
 	}
@@ -173,29 +184,31 @@ func (s *serverConn) proxyRequest(ctx context.Context) error {
 	return s.forward(ctx)
 }
 
-// target returns the request's host and path (the request target without
-// query), accepting the absolute form a client sends to a proxy.
-func (s *serverConn) target() (host, path []byte) {
-	host, path = s.req.Host, s.req.URI
-	if len(path) > 0 && path[0] != '/' {
-		if i := indexScheme(path); i > 0 {
-			rest := path[i:]
+// target returns the request's host and its target in origin form (path
+// and query), accepting the absolute form a client sends to a proxy:
+// RFC 9112 section 3.2.2, a proxy "MUST ignore the received Host header
+// field (if any) and instead replace it with the host information of the
+// request-target".
+func (s *serverConn) target() (host, target []byte) {
+	host, target = s.req.Host, s.req.URI
+	if len(target) > 0 && target[0] != '/' {
+		if i := indexScheme(target); i > 0 {
+			rest := target[i:]
 			j := 0
 			for j < len(rest) && rest[j] != '/' && rest[j] != '?' {
 				j++
 			}
-			host, path = rest[:j], rest[j:]
-			if len(path) == 0 || path[0] == '?' {
-				path = slash
+			host, target = rest[:j], rest[j:]
+			switch {
+			case len(target) == 0:
+				target = slash
+			case target[0] == '?':
+				// "http://h?q": the path is "/" (RFC 9112 section 3.2.1).
+				target = append([]byte{'/'}, target...)
 			}
 		}
 	}
-	for i, c := range path {
-		if c == '?' || c == '#' {
-			return host, path[:i]
-		}
-	}
-	return host, path
+	return host, target
 }
 
 var slash = []byte("/")
@@ -226,6 +239,9 @@ func (s *serverConn) finish() {
 	st := &s.st
 	if st.status != 0 {
 		s.opts.Stats.count(st.status)
+	}
+	if s.opts.Stats.Metrics != nil {
+		s.opts.Stats.record(st)
 	}
 	if len(s.opts.AccessLogs) > 0 {
 		s.writeAccessLog()

@@ -1,137 +1,158 @@
-// Package router matches requests to routes: the virtual host by the
-// request's host, then the first route whose match fits the path. Route
-// tables are immutable; an update builds a new table and swaps it in.
+// Package router matches requests to routes, as MOSN and Envoy do: the
+// virtual host by the request's host (exact domain, then the longest
+// suffix wildcard, then the longest prefix wildcard, then "*"), then the
+// first route, in order, whose match fits: path (prefix, exact or
+// regex), headers, query parameters and DSL (CEL) expressions. A route
+// forwards to a cluster (named, named by a header, or split by weight,
+// with path and host rewrites), redirects, or answers directly; header
+// mutations come with it.
+//
+// Route tables are immutable: an update builds new tables and publishes
+// them with one atomic swap (Set), so a request that holds a table
+// finishes on it. Finding the virtual host costs the same with ten or
+// ten thousand virtual hosts, and routes are found through an index
+// rather than tried one by one; matching allocates nothing unless a
+// route has dsl_expressions.
 package router
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
-	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/config"
 )
 
-// Route is one matched route. It implements api.Route.
-type Route struct {
-	name    string
-	prefix  string
-	path    string
-	cluster string
-	timeout time.Duration
-	// Direct is non-nil for a direct_response route.
-	Direct *DirectResponse
-}
-
-var _ api.Route = (*Route)(nil)
-
-// DirectResponse is a canned answer.
-type DirectResponse struct {
-	Status int
-	Body   []byte
-}
-
-// Name implements api.Route.
-func (r *Route) Name() string { return r.name }
-
-// ClusterName implements api.Route.
-func (r *Route) ClusterName() string { return r.cluster }
-
-// Timeout implements api.Route.
-func (r *Route) Timeout() time.Duration { return r.timeout }
-
-func (r *Route) matches(path []byte) bool {
-	if r.path != "" {
-		return string(path) == r.path
-	}
-	return len(path) >= len(r.prefix) && string(path[:len(r.prefix)]) == r.prefix
-}
-
 // VirtualHost is a named group of routes for a set of domains.
 type VirtualHost struct {
-	name   string
-	routes []*Route
+	name        string
+	routes      []*Route
+	index       routeIndex
+	tls         tlsRequirement
+	tlsRedirect *Route
 }
+
+type tlsRequirement uint8
+
+const (
+	tlsNone tlsRequirement = iota
+	tlsExternalOnly
+	tlsAll
+)
 
 // Name returns the virtual host's name.
 func (v *VirtualHost) Name() string { return v.name }
 
-func (v *VirtualHost) match(path []byte) *Route {
-	for _, r := range v.routes {
-		if r.matches(path) {
-			return r
-		}
-	}
-	return nil
-}
-
-type suffixHost struct {
-	suffix string // ".foo.com" for "*.foo.com"
-	vh     *VirtualHost
-}
+// Routes returns the virtual host's routes in configuration order.
+func (v *VirtualHost) Routes() []*Route { return v.routes }
 
 // Table is one router config (router_config_name) compiled for matching.
 type Table struct {
-	name     string
-	exact    map[string]*VirtualHost
-	suffixes []suffixHost // longest suffix first
-	fallback *VirtualHost // "*"
+	name  string
+	hosts hostIndex
 }
 
-// Build compiles a router config. The config is assumed validated; Build
-// still refuses what it cannot compile.
+// Build compiles a router config. The config is assumed validated
+// (config.Validate); Build still refuses what it cannot compile, naming
+// the field.
 func Build(rc config.RouterConfig) (*Table, error) {
-	t := &Table{name: rc.RouterConfigName, exact: make(map[string]*VirtualHost)}
-	for i, vc := range rc.VirtualHosts {
-		vh := &VirtualHost{name: vc.Name}
-		for _, r := range vc.Routers {
-			route := &Route{
-				prefix:  r.Match.Prefix,
-				path:    r.Match.Path,
-				cluster: r.Route.ClusterName,
-				timeout: r.Route.Timeout.Duration,
-			}
-			if r.DirectResponse != nil {
-				route.Direct = &DirectResponse{Status: r.DirectResponse.StatusCode, Body: []byte(r.DirectResponse.Body)}
-			}
-			vh.routes = append(vh.routes, route)
+	t := &Table{name: rc.RouterConfigName}
+	fail := func(path string, err error) (*Table, error) {
+		return nil, fmt.Errorf("router: %s%s: %w", rc.RouterConfigName, path, err)
+	}
+	tReq, err := level(rc.RequestHeadersToRemove, rc.RequestHeadersToAdd)
+	if err != nil {
+		return fail(".request_headers_to_add", err)
+	}
+	tResp, err := level(rc.ResponseHeadersToRemove, rc.ResponseHeadersToAdd)
+	if err != nil {
+		return fail(".response_headers_to_add", err)
+	}
+	for i := range rc.VirtualHosts {
+		vc := &rc.VirtualHosts[i]
+		vpath := fmt.Sprintf(".virtual_hosts[%d]", i)
+		vh := &VirtualHost{name: vc.Name, routes: make([]*Route, 0, len(vc.Routers))}
+		switch vc.RequireTLS {
+		case "", "NONE":
+		case "EXTERNAL_ONLY":
+			vh.tls = tlsExternalOnly
+		case "ALL":
+			vh.tls = tlsAll
+		default:
+			return fail(vpath+".require_tls", fmt.Errorf("unknown value %q", vc.RequireTLS))
 		}
-		for _, d := range vc.Domains {
-			d = strings.ToLower(d)
-			switch {
-			case d == "*":
-				t.fallback = vh
-			case strings.HasPrefix(d, "*"):
-				t.suffixes = append(t.suffixes, suffixHost{suffix: d[1:], vh: vh})
-			default:
-				if _, dup := t.exact[d]; dup {
-					return nil, fmt.Errorf("router: %s.virtual_hosts[%d]: duplicate domain %q", rc.RouterConfigName, i, d)
-				}
-				t.exact[d] = vh
+		if vh.tls != tlsNone {
+			vh.tlsRedirect = &Route{vh: vh, Redirect: &Redirect{Code: 301, toHTTPS: true}}
+		}
+		vReq, err := level(vc.RequestHeadersToRemove, vc.RequestHeadersToAdd)
+		if err != nil {
+			return fail(vpath+".request_headers_to_add", err)
+		}
+		vResp, err := level(vc.ResponseHeadersToRemove, vc.ResponseHeadersToAdd)
+		if err != nil {
+			return fail(vpath+".response_headers_to_add", err)
+		}
+		// Routes without mutations of their own share their host's.
+		hostReq, hostResp := merge(vReq, tReq), merge(vResp, tResp)
+		for j := range vc.Routers {
+			rc := &vc.Routers[j]
+			rpath := fmt.Sprintf("%s.routers[%d]", vpath, j)
+			r, err := buildRoute(rc, vh)
+			if err != nil {
+				return fail(rpath, err)
+			}
+			a := &rc.Route
+			rReq, err := level(a.RequestHeadersToRemove, a.RequestHeadersToAdd)
+			if err != nil {
+				return fail(rpath+".route.request_headers_to_add", err)
+			}
+			rResp, err := level(a.ResponseHeadersToRemove, a.ResponseHeadersToAdd)
+			if err != nil {
+				return fail(rpath+".route.response_headers_to_add", err)
+			}
+			r.reqHeaders, r.respHeaders = hostReq, hostResp
+			if len(rReq) > 0 {
+				r.reqHeaders = merge(rReq, vReq, tReq)
+			}
+			if len(rResp) > 0 {
+				r.respHeaders = merge(rResp, vResp, tResp)
+			}
+			vh.index.add(int32(len(vh.routes)), &r.m)
+			vh.routes = append(vh.routes, r)
+		}
+		for k, d := range vc.Domains {
+			if !t.hosts.add(strings.ToLower(d), vh) {
+				return fail(fmt.Sprintf("%s.domains[%d]", vpath, k), fmt.Errorf("duplicate domain %q", d))
 			}
 		}
 	}
-	sort.SliceStable(t.suffixes, func(i, j int) bool { return len(t.suffixes[i].suffix) > len(t.suffixes[j].suffix) })
 	return t, nil
 }
 
 // Name returns the router config's name.
 func (t *Table) Name() string { return t.name }
 
-// Match finds the route for host (the Host header, port included or not)
-// and path (the request target's path, without query). It does not
-// allocate for hosts up to 256 bytes.
-func (t *Table) Match(host, path []byte) *Route {
-	vh := t.virtualHost(host)
+// Match finds the route for req, or nil. A virtual host that requires TLS
+// answers a request that needs it with its redirect to https, whatever
+// the path. Match allocates nothing, unless a route it tries has
+// dsl_expressions, and does not keep req.
+func (t *Table) Match(req *Request) *Route {
+	vh := t.VirtualHost(req.Host)
 	if vh == nil {
 		return nil
 	}
-	return vh.match(path)
+	if vh.tls != tlsNone && !req.TLS && (vh.tls == tlsAll || !req.Internal) {
+		return vh.tlsRedirect
+	}
+	v := view{Request: req}
+	v.path, v.query = SplitTarget(req.Target)
+	return vh.index.find(vh.routes, &v)
 }
 
-func (t *Table) virtualHost(host []byte) *VirtualHost {
+// VirtualHost returns the virtual host for a request host (any case, with
+// or without a port), or nil. It allocates nothing for hosts up to 256
+// bytes.
+func (t *Table) VirtualHost(host []byte) *VirtualHost {
 	var lower [256]byte
 	h := host
 	if len(h) <= len(lower) {
@@ -145,38 +166,7 @@ func (t *Table) virtualHost(host []byte) *VirtualHost {
 	} else {
 		h = []byte(strings.ToLower(string(h)))
 	}
-	if vh, ok := t.exact[string(h)]; ok {
-		return vh
-	}
-	// Domains are matched with and without the port.
-	if i := portIndex(h); i >= 0 {
-		h = h[:i]
-		if vh, ok := t.exact[string(h)]; ok {
-			return vh
-		}
-	}
-	for _, s := range t.suffixes {
-		if len(h) > len(s.suffix) && string(h[len(h)-len(s.suffix):]) == s.suffix {
-			return s.vh
-		}
-	}
-	return t.fallback
-}
-
-// portIndex returns the index of the ':' before a port, or -1 (IPv6
-// literals in brackets are handled).
-func portIndex(h []byte) int {
-	for i := len(h) - 1; i >= 0; i-- {
-		switch c := h[i]; {
-		case c == ':':
-			return i
-		case c == ']':
-			return -1
-		case c < '0' || c > '9':
-			return -1
-		}
-	}
-	return -1
+	return t.hosts.find(h)
 }
 
 // Set is every router config by name, published as one snapshot.

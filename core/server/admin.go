@@ -1,78 +1,155 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"net"
-	"net/http"
-	"time"
+	"sort"
+
+	"github.com/seed405ffdea/mosn/core/accesslog"
+	"github.com/seed405ffdea/mosn/core/admin"
+	"github.com/seed405ffdea/mosn/core/config"
 )
 
-// adminServer serves the admin API. This issue provides the lifecycle
-// endpoints; the full MOSN and Envoy admin API arrives with observability.
-type adminServer struct {
-	ln      net.Listener
-	srv     *http.Server
-	done    chan struct{}
-	started bool
-}
+// The server is the admin API's view of the proxy.
+var (
+	_ admin.ConfigSource = (*Server)(nil)
+	_ admin.Updater      = (*Server)(nil)
+	_ admin.Lifecycle    = (*Server)(nil)
+	_ admin.Inspector    = (*Server)(nil)
+)
 
-func newAdmin(s *Server, addr string) (*adminServer, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
+// newAdmin binds the admin API on addr.
+func (s *Server) newAdmin(addr string, auth admin.Authenticator) (*admin.Server, error) {
+	o := admin.Options{
+		Address:       addr,
+		Config:        s,
+		Updater:       s,
+		Lifecycle:     s,
+		Inspector:     s,
+		AccessLogs:    s.AccessLogs,
+		Metrics:       s.metrics,
+		Gatherer:      s.reg,
+		Features:      s.features,
+		Version:       s.version,
+		VersionString: s.version.Version,
+		Auth:          auth,
+		PProf:         s.cfg.PProf != nil && s.cfg.PProf.Debug,
+		Logger:        s.log,
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, s.version)
-	})
-	mux.HandleFunc("GET /api/v1/states", func(w http.ResponseWriter, r *http.Request) {
-		st := s.Stage()
-		writeJSON(w, struct {
-			State string `json:"state"`
-			Code  int    `json:"code"`
-		}{st.String(), int(st)})
-	})
-	a := &adminServer{
-		ln:   ln,
-		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
-		done: make(chan struct{}),
+	if s.logger != nil {
+		o.ErrorLog = s.logger
 	}
-	return a, nil
+	if len(s.cfg.Servers) > 0 {
+		o.ErrorLogPath = s.cfg.Servers[0].DefaultLogPath
+	}
+	return admin.New(o)
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+// RunningConfig implements admin.ConfigSource: the configuration the
+// server runs, validated, as the last successful Update left it. It must
+// not be modified.
+func (s *Server) RunningConfig() *config.MOSNConfig {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	return s.cfg
 }
 
-func (a *adminServer) addr() net.Addr { return a.ln.Addr() }
+// AdminState implements admin.Lifecycle.
+func (s *Server) AdminState() admin.State {
+	st := s.Stage()
+	draining := s.draining.Load() || st == GracefulStopping || st == Upgrading || st == Stopped
+	return admin.State{
+		Stage:             st.String(),
+		StageCode:         int(st),
+		Running:           st == Running && !draining,
+		Draining:          draining,
+		HealthCheckFailed: s.healthFailed.Load(),
+		Started:           s.started,
+	}
+}
 
-func (a *adminServer) start() {
-	a.started = true
-	go func() {
-		defer close(a.done)
-		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return
+// SetHealthCheckFailed implements admin.Lifecycle: /ready fails while set.
+func (s *Server) SetHealthCheckFailed(failed bool) { s.healthFailed.Store(failed) }
+
+// DrainListeners implements admin.Lifecycle: every listener stops
+// accepting and its connections close after their current request,
+// within graceful_timeout. It returns at once.
+func (s *Server) DrainListeners() {
+	s.draining.Store(true)
+	timeout := s.GracefulTimeout()
+	for _, ln := range s.Listeners() {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			ctx, cancel := contextWithTimeout(timeout)
+			defer cancel()
+			s.shutdownListener(ctx, ln)
+		}()
+	}
+}
+
+// Quit implements admin.Lifecycle: it asks whoever runs the server (the
+// CLI) to stop it gracefully, through QuitRequested.
+func (s *Server) Quit() { s.quitOnce.Do(func() { close(s.quit) }) }
+
+// QuitRequested is closed when the admin API asked the process to stop
+// (/quitquitquit). The CLI's main loop waits on it with its signals.
+func (s *Server) QuitRequested() <-chan struct{} { return s.quit }
+
+// ListenerStatuses implements admin.Inspector.
+func (s *Server) ListenerStatuses() []admin.ListenerStatus {
+	var out []admin.ListenerStatus
+	for _, ln := range s.Listeners() {
+		out = append(out, admin.ListenerStatus{Name: ln.Name(), Address: ln.Addr().String()})
+	}
+	return out
+}
+
+// ClusterStatuses implements admin.Inspector.
+func (s *Server) ClusterStatuses() []admin.ClusterStatus {
+	limits := map[string]config.Thresholds{}
+	for _, cc := range s.RunningConfig().ClusterManager.Clusters {
+		if cb := cc.CircuitBreakers; cb != nil && len(cb.Thresholds) > 0 {
+			limits[cc.Name] = cb.Thresholds[0]
 		}
-	}()
+	}
+	names := s.clusters.Names()
+	sort.Strings(names)
+	out := make([]admin.ClusterStatus, 0, len(names))
+	for _, name := range names {
+		c := s.clusters.Get(name)
+		if c == nil {
+			continue
+		}
+		t := limits[name]
+		cs := admin.ClusterStatus{
+			Name:               name,
+			MaxConnections:     uint64(t.MaxConnections),
+			MaxPendingRequests: uint64(t.MaxPendingRequests),
+			MaxRequests:        uint64(t.MaxRequests),
+			MaxRetries:         uint64(t.MaxRetries),
+		}
+		for _, h := range c.Hosts() {
+			cs.Hosts = append(cs.Hosts, admin.HostStatus{
+				Address:         h.Address(),
+				Hostname:        h.Hostname(),
+				Weight:          h.Weight(),
+				Healthy:         h.Healthy(),
+				Ejected:         h.Ejected(),
+				ActiveRequests:  h.ActiveRequests(),
+				OpenConnections: h.OpenConnections(),
+			})
+		}
+		out = append(out, cs)
+	}
+	return out
 }
 
-func (a *adminServer) close() {
-	if !a.started {
-		a.ln.Close()
-		return
+// AccessLogs returns the access logs of the running listeners.
+func (s *Server) AccessLogs() []*accesslog.Logger {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	var out []*accesslog.Logger
+	for _, ll := range s.listeners {
+		out = append(out, ll.built.logs...)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := a.srv.Shutdown(ctx); err != nil {
-		a.srv.Close()
-	}
-	select {
-	case <-a.done:
-	case <-ctx.Done():
-	}
+	return out
 }

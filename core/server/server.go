@@ -10,17 +10,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/accesslog"
+	"github.com/seed405ffdea/mosn/core/admin"
 	"github.com/seed405ffdea/mosn/core/config"
+	"github.com/seed405ffdea/mosn/core/metrics"
 	"github.com/seed405ffdea/mosn/core/network"
-	"github.com/seed405ffdea/mosn/core/protocol/http1"
 	"github.com/seed405ffdea/mosn/core/proxy"
 	"github.com/seed405ffdea/mosn/core/router"
 	"github.com/seed405ffdea/mosn/core/upstream"
+	"github.com/seed405ffdea/mosn/pkg/featuregate"
 	mlog "github.com/seed405ffdea/mosn/pkg/log"
 )
 
@@ -67,6 +73,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported by the admin API.
 	Version VersionInfo
+	// Registry receives the metrics; nil means a registry of the
+	// server's own (Registry()). Two servers must not share one.
+	Registry *prometheus.Registry
+	// Features is the feature gate, listed by /api/v1/features; nil means
+	// none.
+	Features *featuregate.Gate
+	// AdminAuth, if set, guards the admin API (admin.BasicAuth, or any
+	// admin.Authenticator).
+	AdminAuth admin.Authenticator
 }
 
 // VersionInfo is what /api/v1/version reports.
@@ -84,16 +99,47 @@ type Server struct {
 	version  VersionInfo
 	clusters *upstream.Manager
 	routers  *router.Set
-	stats    *proxy.Stats
 
-	listeners  []*network.Listener
-	pprof      *http.Server
-	pprofLn    net.Listener
-	accessLogs []*accesslog.Logger
-	admin      *adminServer
-	stage      stage
-	wg         sync.WaitGroup
-	updateMu   sync.Mutex
+	// lnMu guards listeners, running and closed; the dynamic config API
+	// adds and removes listeners while the server runs.
+	lnMu      sync.Mutex
+	listeners []*liveListener
+	running   bool
+	closed    bool
+	// retired are access logs of removed or replaced listeners, closed
+	// with the server (connections that outlive a drain may still log);
+	// retiredLns are those listeners, draining.
+	retired    []*accesslog.Logger
+	retiredLns []*network.Listener
+	// drains holds, per listener being shut down, a channel closed when
+	// its Shutdown returns: a listener is shut down once (drain, then
+	// server shutdown, must not run it twice).
+	drains map[*network.Listener]chan struct{}
+
+	roller    mlog.Roller
+	parkAfter time.Duration
+
+	pprof    *http.Server
+	pprofLn  net.Listener
+	admin    *admin.Server
+	stage    stage
+	wg       sync.WaitGroup
+	updateMu sync.Mutex
+
+	// cfgMu serialises dynamic updates; cfg is replaced, never modified.
+	cfgMu sync.Mutex
+
+	reg        *prometheus.Registry
+	metrics    *metrics.Metrics
+	metricsSrv *http.Server
+	metricsLn  net.Listener
+
+	features     *featuregate.Gate
+	started      time.Time
+	healthFailed atomic.Bool
+	draining     atomic.Bool
+	quit         chan struct{}
+	quitOnce     sync.Once
 }
 
 // New builds a server from cfg and binds its listeners, so that an address
@@ -115,7 +161,10 @@ func New(o Options) (_ *Server, err error) {
 		version:  o.Version,
 		clusters: upstream.NewManager(),
 		routers:  router.NewSet(),
-		stats:    &proxy.Stats{},
+		reg:      o.Registry,
+		features: o.Features,
+		started:  time.Now(),
+		quit:     make(chan struct{}),
 	}
 	s.stage.set(Initing)
 	defer func() {
@@ -136,29 +185,33 @@ func New(o Options) (_ *Server, err error) {
 		}
 		s.log = s.logger.Slog()
 	}
+	if err := s.setupMetrics(); err != nil {
+		return nil, err
+	}
 	if err := s.ApplyClusters(o.Config.ClusterManager.Clusters); err != nil {
 		return nil, err
 	}
 	if err := s.ApplyRouters(srv.Routers); err != nil {
 		return nil, err
 	}
-	roller := mlog.DefaultRoller()
+	s.roller = mlog.DefaultRoller()
 	if srv.GlobalLogRoller != "" {
-		if roller, err = mlog.ParseRoller(srv.GlobalLogRoller); err != nil {
+		if s.roller, err = mlog.ParseRoller(srv.GlobalLogRoller); err != nil {
 			return nil, fmt.Errorf("server: servers[0].global_log_roller: %w", err)
 		}
 	}
-	var parkAfter time.Duration
 	if srv.UseNetpollMode {
-		parkAfter = srv.NetpollParkAfter.Duration
+		s.parkAfter = srv.NetpollParkAfter.Duration
 	}
 	for i, lc := range srv.Listeners {
-		ln, err := s.buildListener(lc, roller, parkAfter)
+		ll, err := s.buildListener(lc)
 		if err != nil {
 			return nil, fmt.Errorf("server: servers[0].listeners[%d]: %w", i, err)
 		}
-		s.listeners = append(s.listeners, ln)
+		s.listeners = append(s.listeners, ll)
+		s.listenerMetrics(ll)
 	}
+	s.syncLogMetrics()
 	if pp := o.Config.PProf; pp != nil && pp.Debug {
 		port := pp.PortValue
 		if port == 0 {
@@ -168,8 +221,11 @@ func New(o Options) (_ *Server, err error) {
 			return nil, fmt.Errorf("server: pprof: %w", err)
 		}
 	}
+	if err := s.bindMetricsListener(); err != nil {
+		return nil, err
+	}
 	if o.Config.Admin != nil {
-		s.admin, err = newAdmin(s, o.Config.Admin.Addr())
+		s.admin, err = s.newAdmin(o.Config.Admin.Addr(), o.AdminAuth)
 		if err != nil {
 			return nil, fmt.Errorf("server: admin: %w", err)
 		}
@@ -195,12 +251,14 @@ func (s *Server) ApplyClusters(ccs []config.ClusterConfig) error {
 		built = append(built, c)
 	}
 	s.clusters.Update(built)
+	s.syncClusterMetrics()
 	return nil
 }
 
 func clusterOptions(cc config.ClusterConfig) upstream.ClusterOptions {
 	o := upstream.ClusterOptions{
 		Name:   cc.Name,
+		Type:   cc.Type,
 		LBType: cc.LbType,
 		Pool: upstream.PoolOptions{
 			MaxRequestsPerConn: cc.MaxRequestPerConn,
@@ -210,14 +268,142 @@ func clusterOptions(cc config.ClusterConfig) upstream.ClusterOptions {
 		o.Pool.ConnectTimeout = cc.ConnectTimeout.Duration
 	}
 	if cb := cc.CircuitBreakers; cb != nil && len(cb.Thresholds) > 0 {
+		// MOSN's limits are cluster-wide.
 		t := cb.Thresholds[0]
-		o.Pool.MaxConns = int(t.MaxConnections)
+		o.MaxConnections = int64(t.MaxConnections)
+		o.MaxPendingRequests = int64(t.MaxPendingRequests)
 		o.MaxRequests = int64(t.MaxRequests)
+		o.MaxRetries = int64(t.MaxRetries)
 	}
-	for _, h := range cc.Hosts {
-		o.Hosts = append(o.Hosts, upstream.HostOptions{Address: h.Address, Hostname: h.Hostname, Weight: h.Weight})
+	o.Hosts = hostOptions(cc.Hosts)
+	if lc := cc.LbConfig; lc != nil {
+		o.LB = upstream.LBOptions{
+			ChoiceCount:       int(lc.ChoiceCount),
+			ActiveRequestBias: lc.ActiveRequestBias,
+			MinRingSize:       lc.MinimumRingSize,
+			MaxRingSize:       lc.MaximumRingSize,
+		}
+	}
+	if ss := cc.SlowStart; ss != nil && ss.SlowStartDuration != nil {
+		o.SlowStart = &upstream.SlowStartOptions{
+			Window:           ss.SlowStartDuration.Duration,
+			Aggression:       ss.Aggression,
+			MinWeightPercent: ss.MinWeightPercent,
+		}
+	}
+	if sc := cc.LBSubsetConfig; sc != nil && len(sc.SubsetSelectors) > 0 {
+		o.Subset = &upstream.SubsetOptions{
+			FallbackPolicy: upstream.SubsetFallback(sc.FallBackPolicy),
+			DefaultSubset:  sc.DefaultSubset,
+			Selectors:      sc.SubsetSelectors,
+		}
+	}
+	o.HealthCheck = healthCheckOptions(cc.HealthCheck)
+	o.Outlier = outlierOptions(cc.OutlierDetection)
+	if cc.Type == "STRICT_DNS" {
+		o.DNS = upstream.DNSOptions{RespectTTL: cc.RespectDNSTTL, LookupFamily: cc.DNSLookupFamily}
+		if cc.DNSRefreshRate != nil {
+			o.DNS.RefreshRate = cc.DNSRefreshRate.Duration
+		}
+		if r := cc.DNSResolvers; r != nil && len(r.Servers) > 0 {
+			// Validate wrote every server as ip:port.
+			o.DNS.Resolver = upstream.NewResolver(r.Servers, time.Duration(r.Timeout)*time.Second, r.Attempts)
+		}
+	}
+	if od := cc.LBOriDstConfig; od != nil {
+		o.OriginalDst = upstream.OriginalDstOptions{UseHeader: od.UseHeader, HeaderName: od.HeaderName}
 	}
 	return o
+}
+
+// hostOptions maps validated hosts, for NewCluster and for
+// Cluster.UpdateHosts (EDS endpoints).
+func hostOptions(hs []config.HostConfig) []upstream.HostOptions {
+	var out []upstream.HostOptions
+	for _, h := range hs {
+		ho := upstream.HostOptions{Address: h.Address, Hostname: h.Hostname, Weight: h.Weight}
+		if h.Metadata != nil {
+			ho.Metadata = h.Metadata.LB
+		}
+		out = append(out, ho)
+	}
+	return out
+}
+
+// healthCheckOptions maps MOSN's health_check, which is active only with a
+// service_name; nil means no health checking.
+func healthCheckOptions(hc *config.HealthCheckConfig) *upstream.HealthCheckOptions {
+	if hc == nil || hc.ServiceName == "" {
+		return nil
+	}
+	o := &upstream.HealthCheckOptions{
+		Protocol:           upstream.HealthCheckTCP,
+		HealthyThreshold:   hc.HealthyThreshold,
+		UnhealthyThreshold: hc.UnhealthyThreshold,
+		EventLogPath:       hc.EventLogPath,
+	}
+	for _, d := range []struct {
+		from *config.Duration
+		to   *time.Duration
+	}{
+		{hc.Timeout, &o.Timeout},
+		{hc.Interval, &o.Interval},
+		{hc.IntervalJitter, &o.IntervalJitter},
+		{hc.InitialDelaySeconds, &o.InitialDelay},
+	} {
+		if d.from != nil {
+			*d.to = d.from.Duration
+		}
+	}
+	// As MOSN: an Http1 check without http_check_config connects only.
+	p := strings.ToLower(hc.Protocol)
+	if hc.CheckConfig != nil && hc.CheckConfig.HTTPCheckConfig != nil && (p == "http1" || p == "http") {
+		h := hc.CheckConfig.HTTPCheckConfig
+		o.Protocol = upstream.HealthCheckHTTP
+		o.HTTP = upstream.HTTPHealthCheck{Path: h.Path, Host: h.Host, Port: h.Port, ExpectedStatuses: h.ExpectedStatuses}
+		if h.Timeout != nil {
+			o.Timeout = h.Timeout.Duration
+		}
+	}
+	return o
+}
+
+// outlierOptions maps Envoy's outlier_detection onto Envoy's defaults.
+func outlierOptions(od *config.OutlierDetectionConfig) *upstream.OutlierOptions {
+	if od == nil {
+		return nil
+	}
+	o := upstream.DefaultOutlierOptions()
+	for _, u := range []struct {
+		from *uint32
+		to   *uint32
+	}{
+		{od.Consecutive5xx, &o.Consecutive5xx},
+		{od.ConsecutiveGatewayFailure, &o.ConsecutiveGatewayFailure},
+		{od.EnforcingConsecutive5xx, &o.EnforcingConsecutive5xx},
+		{od.EnforcingConsecutiveGatewayFailure, &o.EnforcingConsecutiveGatewayFailure},
+		{od.MaxEjectionPercent, &o.MaxEjectionPercent},
+	} {
+		if u.from != nil {
+			*u.to = *u.from
+		}
+	}
+	for _, d := range []struct {
+		from *config.Duration
+		to   *time.Duration
+	}{
+		{od.Interval, &o.Interval},
+		{od.BaseEjectionTime, &o.BaseEjectionTime},
+		{od.MaxEjectionTime, &o.MaxEjectionTime},
+	} {
+		if d.from != nil {
+			*d.to = d.from.Duration
+		}
+	}
+	if od.MaxEjectionTime == nil {
+		o.MaxEjectionTime = max(o.MaxEjectionTime, o.BaseEjectionTime)
+	}
+	return &o
 }
 
 // ApplyRouters builds route tables and swaps them in as one snapshot.
@@ -236,113 +422,54 @@ func (s *Server) ApplyRouters(rcs []config.RouterConfig) error {
 	return nil
 }
 
-func (s *Server) buildListener(lc config.ListenerConfig, roller mlog.Roller, parkAfter time.Duration) (*network.Listener, error) {
-	var logs []*accesslog.Logger
-	for i, al := range lc.AccessLogs {
-		l, err := accesslog.New(al.Path, al.Format, roller)
-		if err != nil {
-			return nil, fmt.Errorf("access_logs[%d]: %w", i, err)
-		}
-		s.accessLogs = append(s.accessLogs, l)
-		logs = append(logs, l)
-	}
-	var sfs []api.StreamFilterChainFactory
-	for i, fc := range lc.StreamFilters {
-		f, ok := s.regs.StreamFilters.Get(fc.Type)
-		if !ok {
-			return nil, fmt.Errorf("stream_filters[%d]: stream filter type %q is not supported", i, fc.Type)
-		}
-		sf, err := f(fc.Config)
-		if err != nil {
-			return nil, fmt.Errorf("stream_filters[%d].config: %w", i, err)
-		}
-		sfs = append(sfs, sf)
-	}
-	var nfs []api.NetworkFilterChainFactory
-	for ci, chain := range lc.FilterChains {
-		for fi, fc := range chain.Filters {
-			if fc.Type == "proxy" && fc.Proxy != nil {
-				o := proxy.Options{
-					RouterName:    fc.Proxy.RouterConfigName,
-					Routers:       s.routers,
-					Clusters:      s.clusters,
-					StreamFilters: sfs,
-					Logger:        s.log,
-					Stats:         s.stats,
-					AccessLogs:    logs,
-					Limits: http1.Limits{
-						MaxHeaderBytes: int(fc.Proxy.MaxRequestHeadersKB) << 10,
-						MaxHeaders:     int(fc.Proxy.MaxHeadersCount),
-					},
-					MaxRequestBody:    fc.Proxy.MaxRequestBodyBytes,
-					HeadersTimeout:    fc.Proxy.RequestHeadersTimeout.Duration,
-					StreamIdleTimeout: fc.Proxy.StreamIdleTimeout.Duration,
-				}
-				if lc.ConnectionIdleTimeout != nil {
-					o.IdleTimeout = lc.ConnectionIdleTimeout.Duration
-				} else {
-					o.IdleTimeout = config.DefaultConnectionIdleTimeout
-				}
-				nfs = append(nfs, proxy.NewFactory(o))
-				continue
-			}
-			f, ok := s.regs.NetworkFilters.Get(fc.Type)
-			if !ok {
-				return nil, fmt.Errorf("filter_chains[%d].filters[%d]: filter type %q is not supported", ci, fi, fc.Type)
-			}
-			nf, err := f(fc.Config)
-			if err != nil {
-				return nil, fmt.Errorf("filter_chains[%d].filters[%d].config: %w", ci, fi, err)
-			}
-			nfs = append(nfs, nf)
-		}
-	}
-	netw := lc.Network
-	if netw == "" {
-		netw = "tcp"
-	}
-	return network.Listen(network.ListenerOptions{
-		Name:      lc.Name,
-		Network:   netw,
-		Address:   lc.Address,
-		ReusePort: lc.ReusePort,
-		Filters:   nfs,
-		Logger:    s.log,
-		// Only listeners whose last filter serves the connection itself
-		// can park it.
-		ParkIdleAfter: parkAfter,
-	})
-}
-
-// Start serves every listener and the admin API.
+// Start serves every listener, the admin API and the metrics listener.
 func (s *Server) Start() {
 	s.stage.set(Starting)
-	for _, ln := range s.listeners {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := ln.Serve(); err != nil {
-				s.log.Error("listener stopped", "listener", ln.Name(), "err", err)
-			}
-		}()
-		s.log.Info("listening", "listener", ln.Name(), "address", ln.Addr().String())
+	s.lnMu.Lock()
+	s.running = true
+	for _, ll := range s.listeners {
+		s.serveListener(ll)
 	}
+	s.lnMu.Unlock()
 	if s.admin != nil {
-		s.admin.start()
-		s.log.Info("admin listening", "address", s.admin.addr().String())
+		s.admin.Start()
+		s.log.Info("admin listening", "address", s.admin.Addr().String())
 	}
+	s.startMetricsListener()
 	s.stage.set(Running)
+}
+
+// serveListener serves ll on a goroutine of its own. s.lnMu is held.
+func (s *Server) serveListener(ll *liveListener) {
+	ll.served = make(chan struct{})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(ll.served)
+		if err := ll.ln.Serve(); err != nil {
+			s.log.Error("listener stopped", "listener", ll.ln.Name(), "err", err)
+		}
+	}()
+	s.log.Info("listening", "listener", ll.ln.Name(), "address", ll.ln.Addr().String())
 }
 
 // Stage returns the lifecycle stage.
 func (s *Server) Stage() Stage { return s.stage.get() }
 
 // Listeners returns the listeners in config order.
-func (s *Server) Listeners() []*network.Listener { return s.listeners }
+func (s *Server) Listeners() []*network.Listener {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	out := make([]*network.Listener, len(s.listeners))
+	for i, ll := range s.listeners {
+		out[i] = ll.ln
+	}
+	return out
+}
 
 // ListenerAddr returns the bound address of the named listener, or nil.
 func (s *Server) ListenerAddr(name string) net.Addr {
-	for _, ln := range s.listeners {
+	for _, ln := range s.Listeners() {
 		if ln.Name() == name {
 			return ln.Addr()
 		}
@@ -363,11 +490,28 @@ func (s *Server) AdminAddr() net.Addr {
 	if s.admin == nil {
 		return nil
 	}
-	return s.admin.addr()
+	return s.admin.Addr()
 }
 
-// Stats returns the proxy counters shared by all listeners.
-func (s *Server) Stats() *proxy.Stats { return s.stats }
+// Stats returns the proxy counters of all listeners added up, at the
+// moment of the call.
+func (s *Server) Stats() *proxy.Stats {
+	sum := &proxy.Stats{}
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	for _, ll := range s.listeners {
+		for _, st := range ll.built.stats {
+			sum.Requests.Add(st.Requests.Load())
+			sum.Active.Add(st.Active.Load())
+			sum.Responses2xx.Add(st.Responses2xx.Load())
+			sum.Responses3xx.Add(st.Responses3xx.Load())
+			sum.Responses4xx.Add(st.Responses4xx.Load())
+			sum.Responses5xx.Add(st.Responses5xx.Load())
+			sum.UpstreamErrors.Add(st.UpstreamErrors.Load())
+		}
+	}
+	return sum
+}
 
 // GracefulTimeout is the configured graceful_timeout or its default.
 func (s *Server) GracefulTimeout() time.Duration {
@@ -382,13 +526,14 @@ func (s *Server) GracefulTimeout() time.Duration {
 // closes what remains. The admin API answers until the end.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stage.set(GracefulStopping)
+	lns := s.Listeners()
 	var wg sync.WaitGroup
-	errs := make([]error, len(s.listeners))
-	for i, ln := range s.listeners {
+	errs := make([]error, len(lns))
+	for i, ln := range lns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = ln.Shutdown(ctx)
+			errs[i] = s.shutdownListener(ctx, ln)
 		}()
 	}
 	wg.Wait()
@@ -398,23 +543,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops everything at once.
 func (s *Server) Close() error {
-	for _, ln := range s.listeners {
+	s.lnMu.Lock()
+	s.closed = true
+	var lns []*network.Listener
+	for _, ll := range s.listeners {
+		lns = append(lns, ll.ln)
+	}
+	lns = append(lns, s.retiredLns...)
+	s.lnMu.Unlock()
+	for _, ln := range lns {
 		ln.Close()
 		ln.CloseConns()
 	}
+	s.closeMetricsListener()
 	s.wg.Wait()
 	if s.admin != nil {
-		s.admin.close()
+		s.admin.Close()
 	}
 	if s.pprof != nil {
 		s.pprof.Close()
 		s.pprof = nil
 	}
 	s.clusters.Close()
-	for _, l := range s.accessLogs {
+	s.lnMu.Lock()
+	for _, ll := range s.listeners {
+		ll.built.closeLogs(nil)
+	}
+	for _, l := range s.retired {
 		l.Close()
 	}
-	s.accessLogs = nil
+	s.retired = nil
+	s.lnMu.Unlock()
 	s.stage.set(Stopped)
 	if s.logger != nil {
 		s.logger.Close()

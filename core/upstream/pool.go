@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed405ffdea/mosn/core/network"
 )
 
-// ErrOverflow is returned when the cluster's max_connections circuit
-// breaker refuses a new connection.
+// ErrOverflow is returned at once when a circuit breaker refuses a new
+// connection: max_connections (the cluster's or the pool's) or
+// max_pending_requests (requests waiting for a connection being dialled).
+// Nothing queues: the caller answers 503 with the UO flag.
 var ErrOverflow = errors.New("upstream: connection limit reached")
 
 // ErrConnectFailed wraps a failed or timed-out dial.
@@ -27,8 +30,9 @@ type PoolOptions struct {
 	// MaxRequestsPerConn closes a connection after this many requests; zero
 	// means unlimited.
 	MaxRequestsPerConn uint32
-	// MaxConns bounds open connections (idle and busy); zero means
-	// unlimited.
+	// MaxConns bounds this pool's open connections (idle and busy); zero
+	// means unlimited. A cluster's max_connections is cluster-wide instead
+	// (ClusterOptions.MaxConnections).
 	MaxConns int
 	// IdleTimeout closes connections idle longer than this; zero means 60s.
 	IdleTimeout time.Duration
@@ -51,6 +55,33 @@ type Pool struct {
 	idle   []*UpConn
 	open   int
 	closed bool
+	// lim is the cluster-wide breaker state (nil for a bare pool); every
+	// open connection of the pool is counted in lim.conns. Guarded by mu.
+	lim *connLimits
+
+	// openCount mirrors open for lock-free readers (LB_LEAST_CONNECTION).
+	openCount atomic.Int64
+	// dials and drops count connections since the pool was made: dials
+	// started and connections dropped (metrics: upstream_cx_total and
+	// upstream_cx_destroy).
+	dials, drops atomic.Uint64
+}
+
+// connLimits are a cluster's connection circuit breakers, shared by the
+// pools of its hosts. Zero limits mean unlimited.
+type connLimits struct {
+	maxConns   int64
+	maxPending int64
+	conns      atomic.Int64
+	pending    atomic.Int64
+}
+
+func (l *connLimits) reserve(n *atomic.Int64, limit int64) bool {
+	if v := n.Add(1); limit > 0 && v > limit {
+		n.Add(-1)
+		return false
+	}
+	return true
 }
 
 // NewPool returns an empty pool for addr.
@@ -65,6 +96,14 @@ func NewPool(addr string, opts PoolOptions) *Pool {
 		opts.IdleTimeout = 60 * time.Second
 	}
 	return &Pool{addr: addr, opts: opts}
+}
+
+// newPool is NewPool for a cluster's host: its connections count against
+// the cluster's breakers.
+func newPool(addr string, opts PoolOptions, lim *connLimits) *Pool {
+	p := NewPool(addr, opts)
+	p.lim = lim
+	return p
 }
 
 // UpConn is one pooled upstream connection.
@@ -91,7 +130,7 @@ func (p *Pool) Get(ctx context.Context) (*UpConn, error) {
 		p.idle = p.idle[:len(p.idle)-1]
 		idleFor := now.Sub(c.idleSince)
 		if idleFor > p.opts.IdleTimeout {
-			p.open--
+			p.dropLocked(1)
 			p.mu.Unlock()
 			c.Conn.Close()
 			p.mu.Lock()
@@ -103,7 +142,7 @@ func (p *Pool) Get(ctx context.Context) (*UpConn, error) {
 		if idleFor > staleCheckAfter && network.Probe(c.Conn) != network.ProbeIdle {
 			c.Conn.Close()
 			p.mu.Lock()
-			p.open--
+			p.dropLocked(1)
 			continue
 		}
 		c.Reused = true
@@ -117,14 +156,32 @@ func (p *Pool) Get(ctx context.Context) (*UpConn, error) {
 		p.mu.Unlock()
 		return nil, ErrOverflow
 	}
+	// A request that dials is pending until its connection is up.
+	lim := p.lim
+	if lim != nil {
+		if !lim.reserve(&lim.conns, lim.maxConns) {
+			p.mu.Unlock()
+			return nil, ErrOverflow
+		}
+		if !lim.reserve(&lim.pending, lim.maxPending) {
+			lim.conns.Add(-1)
+			p.mu.Unlock()
+			return nil, ErrOverflow
+		}
+	}
 	p.open++
+	p.openCount.Store(int64(p.open))
+	p.dials.Add(1)
 	p.mu.Unlock()
 
 	d := net.Dialer{Timeout: p.opts.ConnectTimeout}
 	raw, err := d.DialContext(ctx, p.opts.Network, p.addr)
+	if lim != nil {
+		lim.pending.Add(-1)
+	}
 	if err != nil {
 		p.mu.Lock()
-		p.open--
+		p.dropLocked(1)
 		p.mu.Unlock()
 		return nil, fmt.Errorf("%w: %s: %w", ErrConnectFailed, p.addr, err)
 	}
@@ -143,7 +200,7 @@ func (p *Pool) Put(c *UpConn, reusable bool) {
 	}
 	p.mu.Lock()
 	if !reusable || p.closed {
-		p.open--
+		p.dropLocked(1)
 		p.mu.Unlock()
 		c.Conn.Close()
 		return
@@ -164,18 +221,49 @@ func (p *Pool) Open() int {
 	return p.open
 }
 
-// Close closes the idle connections and refuses new ones; busy ones close
-// when they are put back.
+// Close drains the pool: it closes the idle connections and refuses new
+// ones; busy ones finish their request and close when they are put back.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil
-	p.open -= len(idle)
+	p.dropLocked(len(idle))
 	p.closed = true
 	p.mu.Unlock()
 	for _, c := range idle {
 		c.Conn.Close()
 	}
+}
+
+// dropLocked forgets n closed connections.
+func (p *Pool) dropLocked(n int) {
+	p.open -= n
+	p.openCount.Store(int64(p.open))
+	p.drops.Add(uint64(n))
+	if p.lim != nil {
+		p.lim.conns.Add(int64(-n))
+	}
+}
+
+// setLimits moves the pool's connections to another cluster's breakers
+// (a pool taken over by a newer cluster of the same name).
+func (p *Pool) setLimits(l *connLimits) {
+	p.mu.Lock()
+	if p.lim != nil {
+		p.lim.conns.Add(int64(-p.open))
+	}
+	if l != nil {
+		l.conns.Add(int64(p.open))
+	}
+	p.lim = l
+	p.mu.Unlock()
+}
+
+// ConnCounts returns the connections the pool opened (dials started) and
+// dropped since it was made.
+func (p *Pool) ConnCounts() (opened, closed uint64) {
+	closed = p.drops.Load()
+	return p.dials.Load(), closed
 }
 
 // Pool returns the pool c belongs to.

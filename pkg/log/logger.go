@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 )
 
 // Options configure a Logger.
@@ -33,6 +34,12 @@ type Logger struct {
 	slog  *slog.Logger
 	level *slog.LevelVar
 	out   io.Closer // nil for stdout and stderr
+
+	// mu guards disabled and saved: while disabled, level sits above
+	// every real level and saved holds the level to return to.
+	mu       sync.Mutex
+	disabled bool
+	saved    slog.Level
 }
 
 // New builds a Logger from opts. It fails with an error wrapping
@@ -109,12 +116,56 @@ func (l *Logger) SetLevel(name string) error {
 	if err != nil {
 		return err
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.disabled {
+		l.saved = level
+		return nil
+	}
 	l.level.Set(level)
 	return nil
 }
 
-// Level returns the MOSN name of the current minimum level.
-func (l *Logger) Level() string { return LevelName(l.level.Level()) }
+// Level returns the MOSN name of the current minimum level (the level it
+// returns to, while disabled).
+func (l *Logger) Level() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.disabled {
+		return LevelName(l.saved)
+	}
+	return LevelName(l.level.Level())
+}
+
+// levelOff is above every level anyone logs at.
+const levelOff = LevelFatal + 1000
+
+// SetEnabled turns the logger off (nothing is written, whatever the level)
+// or back on at the level it had (MOSN's admin enable_log/disable_log).
+func (l *Logger) SetEnabled(on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case !on && !l.disabled:
+		l.disabled, l.saved = true, l.level.Level()
+		l.level.Set(levelOff)
+	case on && l.disabled:
+		l.disabled = false
+		l.level.Set(l.saved)
+	}
+}
+
+// Disabled reports whether SetEnabled(false) is in effect.
+func (l *Logger) Disabled() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.disabled
+}
+
+// Reopen closes and reopens the log file at its path, so that a file
+// moved away by an external rotator (logrotate, then SIGUSR1) is
+// replaced by a fresh one. It does nothing for stdout and stderr.
+func (l *Logger) Reopen() error { return Reopen(l.out) }
 
 // Close closes the log file, if the Logger owns one. Records logged after
 // Close are dropped with an error from the handler.

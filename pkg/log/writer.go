@@ -35,6 +35,22 @@ func OpenWriter(path string, r Roller) (io.WriteCloser, error) {
 	return openWriter(path, r, time.Now)
 }
 
+// Reopener is implemented by the writers OpenWriter returns: Reopen
+// closes the file and opens it again at its path, for an external rotator
+// that moved the file away (logrotate's "create" mode, then SIGUSR1).
+type Reopener interface {
+	Reopen() error
+}
+
+// Reopen reopens w if it is a Reopener (a file from OpenWriter) and does
+// nothing otherwise (stdout, stderr, nil).
+func Reopen(w any) error {
+	if r, ok := w.(Reopener); ok {
+		return r.Reopen()
+	}
+	return nil
+}
+
 func openWriter(path string, r Roller, now func() time.Time) (io.WriteCloser, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -109,6 +125,20 @@ func (w *sizeWriter) Write(p []byte) (int, error) {
 		return n, fmt.Errorf("log: %w", err)
 	}
 	return n, nil
+}
+
+// Reopen closes the file; lumberjack opens it again, at its path, on the
+// next write.
+func (w *sizeWriter) Reopen() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return fmt.Errorf("log: reopen %s: %w", w.lj.Filename, os.ErrClosed)
+	}
+	if err := w.lj.Close(); err != nil {
+		return fmt.Errorf("log: reopen %s: %w", w.lj.Filename, err)
+	}
+	return nil
 }
 
 func (w *sizeWriter) Close() error {
@@ -231,6 +261,27 @@ func freeName(name string) (string, error) {
 		}
 		candidate = name + "." + strconv.Itoa(i)
 	}
+}
+
+// Reopen opens the file at its path again (creating it if it was moved
+// away) and closes the old descriptor. The rotation schedule is kept. On
+// failure the old file stays in use.
+func (w *timeWriter) Reopen() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return fmt.Errorf("log: reopen %s: %w", w.path, os.ErrClosed)
+	}
+	f, err := openFile(w.path)
+	if err != nil {
+		return fmt.Errorf("log: reopen %s: %w", w.path, err)
+	}
+	old := w.f
+	w.f = f
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("log: reopen %s: %w", w.path, err)
+	}
+	return nil
 }
 
 // Close closes the file. Writes after Close fail with os.ErrClosed.

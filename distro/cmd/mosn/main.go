@@ -22,6 +22,7 @@ import (
 
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/server"
+	"github.com/seed405ffdea/mosn/pkg/featuregate"
 )
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3").
@@ -84,7 +85,7 @@ func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
 	fs.StringVar(&f.config, "c", "", "config file (MOSN v2 JSON or YAML)")
 	fs.StringVar(&f.config, "config", "", "same as -c")
 	if name == "start" {
-		fs.StringVar(&f.features, "f", "", "feature gates: name=bool,...")
+		fs.StringVar(&f.features, "f", "", "feature gates: name=bool,... of:\n"+featureUsage())
 		fs.StringVar(&f.features, "feature-gates", "", "same as -f")
 		fs.StringVar(&f.level, "l", "", "log level, overriding default_log_level (DEBUG, INFO, WARN, ERROR, FATAL, TRACE)")
 		fs.StringVar(&f.level, "log-level", "", "same as -l")
@@ -131,12 +132,20 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("start: unexpected argument %q", fs.Arg(0))
 	}
-	if err := parseFeatures(f.features); err != nil {
+	gate, err := newFeatureGate()
+	if err != nil {
 		return err
+	}
+	if err := gate.Set(f.features); err != nil {
+		return fmt.Errorf("start: -f: %w", err)
 	}
 	cfg, source, err := loadConfig(f.config)
 	if err != nil {
 		return err
+	}
+	applyFeatures(gate, cfg)
+	if err := gate.Init(); err != nil {
+		return fmt.Errorf("start: -f: %w", err)
 	}
 	if f.level != "" {
 		for i := range cfg.Servers {
@@ -146,7 +155,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
 		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo()})
+	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate})
 	if err != nil {
 		return err
 	}
@@ -162,6 +171,10 @@ func start(args []string, stdout, stderr io.Writer) error {
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
 	srv.Start()
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
 	for _, ln := range srv.Listeners() {
@@ -170,16 +183,37 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if a := srv.PProfAddr(); a != nil {
 		fmt.Fprintf(stdout, "  pprof    %-20s http://%s/debug/pprof/\n", "", a)
 	}
+	if a := srv.MetricsAddr(); a != nil {
+		fmt.Fprintf(stdout, "  metrics  %-20s http://%s\n", "", a)
+	}
 	if a := srv.AdminAddr(); a != nil {
 		fmt.Fprintf(stdout, "  admin    %-20s http://%s/api/v1/states\n", "", a)
 	}
-	sig := <-sigs
-	if sig == syscall.SIGINT {
-		fmt.Fprintln(stdout, "mosn: SIGINT, stopping now")
-		return srv.Close()
+	why := ""
+wait:
+	for {
+		select {
+		case <-usr1:
+			// logrotate moved the files away: write to new ones.
+			if err := srv.ReopenLogs(); err != nil {
+				fmt.Fprintln(stderr, "mosn: SIGUSR1: reopening logs:", err)
+			} else {
+				fmt.Fprintln(stdout, "mosn: SIGUSR1, log files reopened")
+			}
+		case sig := <-sigs:
+			if sig == syscall.SIGINT {
+				fmt.Fprintln(stdout, "mosn: SIGINT, stopping now")
+				return srv.Close()
+			}
+			why = "SIGTERM"
+			break wait
+		case <-srv.QuitRequested():
+			why = "quitquitquit"
+			break wait
+		}
 	}
 	timeout := srv.GracefulTimeout()
-	fmt.Fprintf(stdout, "mosn: SIGTERM, draining for up to %s\n", timeout)
+	fmt.Fprintf(stdout, "mosn: %s, draining for up to %s\n", why, timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	go func() {
@@ -193,27 +227,48 @@ func start(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// knownFeatures are the feature gates this binary has; none yet. A gate
-// that is not known is refused rather than ignored.
-var knownFeatures = map[string]bool{}
+// Feature gates of this binary. A gate that aliases a config field
+// overrides the field only when it is set explicitly with -f.
+const (
+	// featureNetpoll aliases servers[0].use_netpoll_mode: park idle
+	// keep-alive connections in epoll.
+	featureNetpoll = "UseNetpollMode"
+)
 
-func parseFeatures(s string) error {
-	if s == "" {
-		return nil
+// newFeatureGate returns the gate with every feature this binary has.
+func newFeatureGate() (*featuregate.Gate, error) {
+	g := featuregate.New()
+	if err := g.Add(featureNetpoll, featuregate.Spec{
+		PreRelease:  featuregate.Beta,
+		Description: "park idle keep-alive connections in epoll (servers[0].use_netpoll_mode; -f overrides the config)",
+	}); err != nil {
+		return nil, err
 	}
-	for _, kv := range strings.Split(s, ",") {
-		name, val, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("start: -f %q: want name=bool", kv)
-		}
-		if _, err := strconv.ParseBool(val); err != nil {
-			return fmt.Errorf("start: -f %q: %q is not a bool", kv, val)
-		}
-		if _, ok := knownFeatures[name]; !ok {
-			return fmt.Errorf("start: -f: unknown feature %q", name)
-		}
+	return g, nil
+}
+
+// featureUsage lists the settable features for -h.
+func featureUsage() string {
+	g, err := newFeatureGate()
+	if err != nil {
+		return err.Error()
 	}
-	return nil
+	return strings.TrimSuffix(g.Usage(), "\n")
+}
+
+// applyFeatures writes the explicitly set aliases into the config, and
+// the config's values into the gate's view of the others, so that
+// /api/v1/features reports what runs.
+func applyFeatures(g *featuregate.Gate, cfg *config.MOSNConfig) {
+	if len(cfg.Servers) == 0 {
+		return
+	}
+	srv := &cfg.Servers[0]
+	if v, set := g.Explicit(featureNetpoll); set {
+		srv.UseNetpollMode = v
+	} else if srv.UseNetpollMode {
+		g.SetFromMap(map[string]bool{featureNetpoll: true})
+	}
 }
 
 func versionInfo() server.VersionInfo {
