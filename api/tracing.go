@@ -28,3 +28,9 @@ type Span interface {
 
 // TracerFactory builds a Tracer from its raw config object.
 type TracerFactory func(config []byte) (Tracer, error)
+
+// ChildSpanner is an optional interface of a Span: StartChild begins a
+// child span (the proxy's upstream span under its downstream span).
+type ChildSpanner interface {
+	StartChild(operation string, start time.Time) Span
+}

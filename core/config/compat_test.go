@@ -24,8 +24,8 @@ const compatDoc = "../../docs/compatibility.md"
 // docs/compatibility.md.
 var compatTable = map[string]string{
 	"dsl-sample__config.json":                               `servers[0].listeners[0].stream_filters[0]: stream filter type "dsl" is not supported yet`,
-	"dubbo__client_config.json":                             "tracing: not supported yet",
-	"dubbo__server_config.json":                             "tracing: not supported yet",
+	"dubbo__client_config.json":                             `tracing.driver: tracer "SOFATracer" is not supported yet`,
+	"dubbo__server_config.json":                             `tracing.driver: tracer "SOFATracer" is not supported yet`,
 	"filter__ipaccess__config.json":                         `servers[0].listeners[0].stream_filters[0]: stream filter type "ip_access" is not supported yet`,
 	"filter__jwtauthn__config.json":                         `servers[0].listeners[0].stream_filters[0]: stream filter type "jwt_authn" is not supported yet`,
 	"flowcontrol-sample__client_config.json":                "loads",
@@ -63,8 +63,8 @@ var compatTable = map[string]string{
 	"tunnel-sample__agent_config.json":                      "close_graceful: not supported yet",
 	"tunnel-sample__client_config.json":                     "close_graceful: not supported yet",
 	"udpproxy-sample__config.json":                          `servers[0].listeners[0].network: network "udp" is not supported yet`,
-	"uds-sample__client_config.json":                        "tracing: not supported yet",
-	"uds-sample__server_config.json":                        "tracing: not supported yet",
+	"uds-sample__client_config.json":                        `tracing.driver: tracer "SOFATracer" is not supported yet`,
+	"uds-sample__server_config.json":                        `tracing.driver: tracer "SOFATracer" is not supported yet`,
 	"wasm__httpCall__config.json":                           `servers[0].listeners[0].stream_filters[0]: stream filter type "proxywasm" is not supported yet`,
 	"wasm__http__config.json":                               `servers[0].listeners[0].stream_filters[0]: stream filter type "proxywasm" is not supported yet`,
 	"wasm__sofarpc__config.json":                            `servers[0].listeners[0].stream_filters[0]: stream filter type "proxywasm" is not supported yet`,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,8 @@ type Known struct {
 	NetworkFilters map[string]bool
 	// StreamFilters are the stream filter types.
 	StreamFilters map[string]bool
+	// Tracers are the tracing drivers (tracing.driver).
+	Tracers map[string]bool
 }
 
 // Builtins returns the filters core implements itself: the "proxy" network
@@ -27,6 +30,7 @@ func Builtins() Known {
 	return Known{
 		NetworkFilters: map[string]bool{"proxy": true},
 		StreamFilters:  map[string]bool{},
+		Tracers:        map[string]bool{},
 	}
 }
 
@@ -103,7 +107,31 @@ type validator struct {
 }
 
 // processWide refuses the top-level MOSN features not implemented yet.
+// mosnTracers are the tracing drivers MOSN ships; a config naming one that
+// this binary lacks is refused as "not supported yet", any other name as
+// unknown.
+var mosnTracers = []string{"SOFATracer", "SOFATRACER", "jaeger", "skywalking", "zipkin", "opentelemetry", "otel"}
+
 func (v *validator) processWide(c *MOSNConfig) error {
+	if t := c.Tracing; t != nil && t.Enable {
+		driver := t.Driver
+		if driver == "" {
+			driver = t.Tracer // MOSN's older spelling
+		}
+		switch {
+		case driver == "":
+			return fieldErr("tracing.driver", "required when tracing is enabled")
+		case !v.known.Tracers[driver] && contains(mosnTracers, driver):
+			return notSupportedf("tracing.driver", "tracer %q", driver)
+		case !v.known.Tracers[driver]:
+			var ids []string
+			for id := range v.known.Tracers {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			return fieldErr("tracing.driver", "unknown tracer %q (registered: %s)", driver, strings.Join(ids, ", "))
+		}
+	}
 	switch {
 	case !rawIsZero(c.DynamicResources):
 		return notSupported("dynamic_resources", "xDS")
@@ -113,8 +141,6 @@ func (v *validator) processWide(c *MOSNConfig) error {
 		return notSupported("close_graceful", "")
 	case c.InheritOldMosnconfig:
 		return notSupported("inherit_old_mosnconfig", "inheriting the old process's configuration")
-	case c.Tracing != nil && c.Tracing.Enable:
-		return notSupported("tracing", "")
 	case c.Metrics != nil:
 		if err := v.metrics(c.Metrics, "metrics"); err != nil {
 			return err

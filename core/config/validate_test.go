@@ -41,7 +41,9 @@ func TestValidateErrors(t *testing.T) {
 		// process-wide
 		{"no servers", []edit{set("servers", obj(t, `[]`))}, "servers: at least one server is required", false},
 		{"two servers", []edit{set("servers.1", obj(t, `{}`))}, "servers[1]: more than one server is not supported yet", true},
-		{"tracing", []edit{set("tracing", obj(t, `{"enable": true, "driver": "SOFATracer"}`))}, "tracing: not supported yet", true},
+		{"tracing", []edit{set("tracing", obj(t, `{"enable": true, "driver": "SOFATracer"}`))}, `tracing.driver: tracer "SOFATracer" is not supported yet`, true},
+		{"unknown tracer", []edit{set("tracing", obj(t, `{"enable": true, "driver": "nope"}`))}, `tracing.driver: unknown tracer "nope" (registered: )`, false},
+		{"tracer required", []edit{set("tracing", obj(t, `{"enable": true}`))}, `tracing.driver: required when tracing is enabled`, false},
 		{"metrics sink without port", []edit{set("metrics", obj(t, `{"sinks": [{"type": "prometheus"}]}`))}, "metrics.sinks[0].config.port: a port from 1 to 65535 is required, got 0", false},
 		{"metrics sink type", []edit{set("metrics", obj(t, `{"sinks": [{"type": "console"}]}`))}, `metrics.sinks[0].type: metrics sink "console" is not supported yet`, true},
 		{"metrics sink field", []edit{set("metrics", obj(t, `{"sinks": [{"type": "prometheus", "config": {"prot": 1}}]}`))}, "metrics.sinks[0].config.prot: unknown field", false},

@@ -70,6 +70,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Stats counts requests; may be nil.
 	Stats *Stats
+	// Tracer starts a span per request; nil means the built-in trace
+	// context propagation only.
+	Tracer api.Tracer
 	// AccessLogs receive one entry per finished request.
 	AccessLogs []*accesslog.Logger
 }
@@ -188,6 +191,7 @@ type serverConn struct {
 	plain []byte               // de-chunked response data for HTTP/1.0 clients
 
 	lbHdr http1.HeaderMap // the request headers as load balancers see them
+	trHdr http1.HeaderMap // the request headers as tracing sees them
 
 	// rc reads the descriptor directly while idle (see readIdle); nil
 	// when read filters must see the bytes or there is no descriptor.

@@ -42,6 +42,8 @@ type stream struct {
 	bytesIn   uint64
 	bytesOut  uint64
 	filters   *filterChain
+	span      api.Span       // the request's span, with a tracer driver
+	upSpan    api.Span       // its upstream child span, if the driver makes them
 	upIndex   int            // LB_REQUEST_ROUNDROBIN's position for this request, -1 before the first pick
 	rreq      router.Request // what the router sees (route.go)
 	rs        *routeScratch  // only for routes with header mutations
@@ -181,6 +183,7 @@ func (s *serverConn) proxyRequest(ctx context.Context) error {
 	}
 	defer cl.Release()
 	st.cluster = cl
+	s.startTrace(ctx)
 	return s.forward(ctx)
 }
 
@@ -245,6 +248,9 @@ func (s *serverConn) finish() {
 	}
 	if len(s.opts.AccessLogs) > 0 {
 		s.writeAccessLog()
+	}
+	if st.span != nil {
+		s.finishTrace()
 	}
 }
 

@@ -136,6 +136,7 @@ func (s *Server) buildChain(lc config.ListenerConfig, old *builtChain) (_ *built
 					Logger:        s.log,
 					Stats:         st,
 					AccessLogs:    b.logs,
+					Tracer:        s.tracer,
 					Limits: http1.Limits{
 						MaxHeaderBytes: int(fc.Proxy.MaxRequestHeadersKB) << 10,
 						MaxHeaders:     int(fc.Proxy.MaxHeadersCount),

@@ -25,6 +25,7 @@ import (
 	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/proxy"
 	"github.com/seed405ffdea/mosn/core/router"
+	"github.com/seed405ffdea/mosn/core/tracing"
 	"github.com/seed405ffdea/mosn/core/upstream"
 	"github.com/seed405ffdea/mosn/pkg/featuregate"
 	mlog "github.com/seed405ffdea/mosn/pkg/log"
@@ -39,6 +40,8 @@ type Registries struct {
 	StreamFilters  *api.Registry[api.StreamFilterFactory]
 	NetworkFilters *api.Registry[api.NetworkFilterFactory]
 	LoadBalancers  *api.Registry[api.LoadBalancerFactory]
+	// Tracers are tracing drivers by name (the config's tracing.driver).
+	Tracers *api.Registry[api.TracerFactory]
 }
 
 // NewRegistries returns registries holding the built-in extensions.
@@ -47,6 +50,7 @@ func NewRegistries() *Registries {
 		StreamFilters:  api.NewRegistry[api.StreamFilterFactory]("stream filter"),
 		NetworkFilters: api.NewRegistry[api.NetworkFilterFactory]("network filter"),
 		LoadBalancers:  upstream.NewLoadBalancerRegistry(),
+		Tracers:        tracing.NewRegistry(),
 	}
 }
 
@@ -59,6 +63,11 @@ func (r *Registries) Known() config.Known {
 	}
 	for _, id := range r.NetworkFilters.IDs() {
 		k.NetworkFilters[id] = true
+	}
+	if r.Tracers != nil {
+		for _, id := range r.Tracers.IDs() {
+			k.Tracers[id] = true
+		}
 	}
 	return k
 }
@@ -131,6 +140,7 @@ type Server struct {
 
 	reg        *prometheus.Registry
 	metrics    *metrics.Metrics
+	tracer     api.Tracer // nil without tracing.enable
 	metricsSrv *http.Server
 	metricsLn  net.Listener
 
@@ -187,6 +197,15 @@ func New(o Options) (_ *Server, err error) {
 	}
 	if err := s.setupMetrics(); err != nil {
 		return nil, err
+	}
+	if t := o.Config.Tracing; t != nil && t.Enable {
+		driver := t.Driver
+		if driver == "" {
+			driver = t.Tracer
+		}
+		if s.tracer, err = tracing.Build(s.regs.Tracers, driver, t.Config); err != nil {
+			return nil, fmt.Errorf("server: tracing: %w", err)
+		}
 	}
 	if err := s.ApplyClusters(o.Config.ClusterManager.Clusters); err != nil {
 		return nil, err

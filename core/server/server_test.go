@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,9 +12,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/server"
 )
@@ -353,3 +356,47 @@ func TestPProfEndpoint(t *testing.T) {
 		t.Fatalf("%d %.100q", code, body)
 	}
 }
+
+type nopSpan struct{}
+
+func (nopSpan) TraceID() string               { return "" }
+func (nopSpan) SetOperation(string)           {}
+func (nopSpan) SetTag(string, string)         {}
+func (nopSpan) InjectContext(h api.HeaderMap) { h.Set("x-test-trace", "on") }
+func (nopSpan) Finish(time.Time)              {}
+
+func TestTracingDriverFromConfig(t *testing.T) {
+	regs := server.NewRegistries()
+	var traced atomic.Int64
+	if err := regs.Tracers.Register("tracer.test", func(cfg []byte) (api.Tracer, error) {
+		if string(cfg) != `{"rate":1}` {
+			return nil, fmt.Errorf("config %s", cfg)
+		}
+		return tracerFunc(func() api.Span { traced.Add(1); return nopSpan{} }), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte(`{"tracing":{"enable":true,"driver":"tracer.test","config":{"rate":1}},
+	  "servers":[{"routers":[{"router_config_name":"r","virtual_hosts":[{"name":"v","domains":["*"],
+	  "routers":[{"match":{"prefix":"/"},"direct_response":{"status":200}}]}]}],
+	  "listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+	  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"r"}}]}]}]}]}`), "trace.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Registries: regs, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	// The same config without the driver registered is refused by name.
+	cfg2, _ := config.Parse([]byte(`{"tracing":{"enable":true,"driver":"tracer.nope"},"servers":[{"routers":[],"listeners":[]}]}`), "t2.json")
+	_, err = server.New(server.Options{Config: cfg2, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), `tracing.driver: unknown tracer "tracer.nope"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+type tracerFunc func() api.Span
+
+func (f tracerFunc) Start(context.Context, api.HeaderMap, time.Time) api.Span { return f() }
