@@ -177,12 +177,12 @@ func (s *serverConn) proxyRequest(ctx context.Context) error {
 	if cl == nil {
 		return s.localReply(503, []byte("no cluster"), false)
 	}
+	st.cluster = cl // also for the overflow metric below
 	if !cl.Acquire() {
 		st.flags |= api.UpstreamOverflow
-		return s.localReply(503, []byte("upstream overflow"), false)
+		return s.localReply(503, bodyOverflow, false)
 	}
 	defer cl.Release()
-	st.cluster = cl
 	s.startTrace(ctx)
 	return s.forward(ctx)
 }
