@@ -1,7 +1,7 @@
 # One target runs the same thing for every module. The README's test
 # command is `make test`'s recipe, and .ci/run calls it.
 GO      ?= go
-MODULES := api pkg core distro
+MODULES := api pkg core distro tools
 PKGS    := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
 .PHONY: run build test lint bench fuzz tidy-check
@@ -30,3 +30,10 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./core/protocol/http1 || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/config
 
+# The proxy comparison against nginx and HAProxy on loopback (tools/bench):
+# about 12 minutes on 2 CPUs; rewrites the marked section of
+# docs/benchmarks.md and docs/img/bench-*.png. Never part of `make test`.
+BENCH_FLAGS ?= -rounds 3 -duration 8s
+.PHONY: bench-proxy
+bench-proxy:
+	$(GO) run ./tools/bench $(BENCH_FLAGS)

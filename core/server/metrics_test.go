@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed405ffdea/mosn/core/metrics"
 	"github.com/seed405ffdea/mosn/core/server"
@@ -113,7 +115,9 @@ func promtool(t *testing.T, scrape []byte) {
 		if err != nil {
 			t.Skip("promtool not found (Debian package prometheus)")
 		}
-		cmd := exec.Command(path, "check", "metrics")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, path, "check", "metrics")
 		cmd.Stdin = bytes.NewReader(scrape)
 		out, err := cmd.CombinedOutput()
 		if err == nil {
