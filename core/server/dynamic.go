@@ -123,7 +123,7 @@ func (s *Server) swapClusters(old, next []config.ClusterConfig, u *config.Update
 				continue
 			}
 		}
-		c, err := upstream.NewCluster(clusterOptions(cc), s.regs.LoadBalancers)
+		c, err := upstream.NewCluster(s.clusterOptionsLogged(cc), s.regs.LoadBalancers)
 		if err != nil {
 			for _, b := range built {
 				b.Close()

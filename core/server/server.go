@@ -260,7 +260,7 @@ func (s *Server) ApplyClusters(ccs []config.ClusterConfig) error {
 	defer s.updateMu.Unlock()
 	built := make([]*upstream.Cluster, 0, len(ccs))
 	for i, cc := range ccs {
-		c, err := upstream.NewCluster(clusterOptions(cc), s.regs.LoadBalancers)
+		c, err := upstream.NewCluster(s.clusterOptionsLogged(cc), s.regs.LoadBalancers)
 		if err != nil {
 			for _, b := range built {
 				b.Close()
@@ -272,6 +272,14 @@ func (s *Server) ApplyClusters(ccs []config.ClusterConfig) error {
 	s.clusters.Update(built)
 	s.syncClusterMetrics()
 	return nil
+}
+
+// clusterOptions with the server's logger, so health-check and DNS events
+// are logged.
+func (s *Server) clusterOptionsLogged(cc config.ClusterConfig) upstream.ClusterOptions {
+	o := clusterOptions(cc)
+	o.Logger = s.log
+	return o
 }
 
 func clusterOptions(cc config.ClusterConfig) upstream.ClusterOptions {
