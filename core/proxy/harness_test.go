@@ -107,11 +107,19 @@ func startProxyConf(t testing.TB, upstreamAddr string, pc proxyConf) string {
 	if pc.opts != nil {
 		pc.opts(&o)
 	}
+	return serveProxy(t, o, pc.parkAfter)
+}
+
+// serveProxy runs a listener whose only filter is a proxy with options o
+// and returns its address; cleanup closes the listener, waits for its
+// connections, then closes o.Clusters.
+func serveProxy(t testing.TB, o proxy.Options, parkAfter time.Duration) string {
+	t.Helper()
 	ln, err := network.Listen(network.ListenerOptions{
 		Name:          "test",
 		Address:       "127.0.0.1:0",
 		Filters:       []api.NetworkFilterChainFactory{proxy.NewFactory(o)},
-		ParkIdleAfter: pc.parkAfter,
+		ParkIdleAfter: parkAfter,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +134,7 @@ func startProxyConf(t testing.TB, upstreamAddr string, pc proxyConf) string {
 		for ln.ActiveConns() > 0 {
 			time.Sleep(time.Millisecond)
 		}
-		clusters.Close()
+		o.Clusters.Close()
 	})
 	return ln.Addr().String()
 }

@@ -7,13 +7,10 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/config"
-	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/proxy"
 	"github.com/seed405ffdea/mosn/core/router"
 	"github.com/seed405ffdea/mosn/core/upstream"
@@ -60,27 +57,7 @@ func startRouted(t testing.TB, routerJSON string, clusters map[string][]upstream
 	}
 	manager := upstream.NewManager()
 	manager.Update(built)
-	ln, err := network.Listen(network.ListenerOptions{
-		Name:    "routed",
-		Address: "127.0.0.1:0",
-		Filters: []api.NetworkFilterChainFactory{proxy.NewFactory(proxy.Options{RouterName: "r", Routers: routers, Clusters: manager})},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ln.Serve() }()
-	t.Cleanup(func() {
-		ln.Close()
-		ln.CloseConns()
-		wg.Wait()
-		for ln.ActiveConns() > 0 {
-			time.Sleep(time.Millisecond)
-		}
-		manager.Close()
-	})
-	return ln.Addr().String()
+	return serveProxy(t, proxy.Options{RouterName: "r", Routers: routers, Clusters: manager}, 0)
 }
 
 func hosts(addrs ...string) []upstream.HostOptions {

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,58 +64,13 @@ func TestFeatureGates(t *testing.T) {
 // The real binary: -f turns netpoll mode on (the admin API lists it),
 // SIGUSR1 reopens the log files, /quitquitquit stops it gracefully.
 func TestFeaturesReopenAndQuit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "mosn")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
+	bin, dir := buildBinary(t)
 	front, back, admin := freePort(t), freePort(t), freePort(t)
 	logPath := filepath.Join(dir, "error.log")
-	text := strings.NewReplacer("2045", strconv.Itoa(front), "2046", strconv.Itoa(back), "34901", strconv.Itoa(admin),
-		`"default_log_path": "stdout"`, `"default_log_path": "`+logPath+`"`).
-		Replace(string(mustRead(t, "../../../core/config/default.json")))
-	cfgPath := filepath.Join(dir, "config.json")
-	os.WriteFile(cfgPath, []byte(text), 0o644)
-
-	cmd := exec.Command(bin, "start", "-c", cfgPath, "-f", "UseNetpollMode=true")
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	waitLine := func(substr string) {
-		t.Helper()
-		timeout := time.After(10 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("mosn exited before printing %q", substr)
-				}
-				if strings.Contains(l, substr) {
-					return
-				}
-			case <-timeout:
-				t.Fatalf("no line with %q", substr)
-			}
-		}
-	}
+	cfgPath := defaultConfigFile(t, dir, front, back, admin,
+		`"default_log_path": "stdout"`, `"default_log_path": "`+logPath+`"`)
+	p := startBinary(t, bin, "start", "-c", cfgPath, "-f", "UseNetpollMode=true")
+	waitLine := func(substr string) { t.Helper(); p.waitLine(t, substr) }
 	waitLine("admin")
 	adminURL := "http://127.0.0.1:" + strconv.Itoa(admin)
 	c := &http.Client{Timeout: 5 * time.Second}
@@ -154,7 +107,7 @@ func TestFeaturesReopenAndQuit(t *testing.T) {
 	if err := os.Rename(logPath, logPath+".1"); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Process.Signal(syscall.SIGUSR1)
+	p.cmd.Process.Signal(syscall.SIGUSR1)
 	waitLine("log files reopened")
 	// Something the error log records: a listener's drain on quit.
 	resp, err = c.Post(adminURL+"/quitquitquit", "", nil)
@@ -163,14 +116,7 @@ func TestFeaturesReopenAndQuit(t *testing.T) {
 	}
 	resp.Body.Close()
 	waitLine("quitquitquit, draining")
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after quitquitquit: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("mosn did not exit after quitquitquit")
-	}
+	p.waitExit(t, "quitquitquit")
 	if _, err := os.Stat(logPath); err != nil {
 		t.Errorf("no new error log after SIGUSR1: %v", err)
 	}

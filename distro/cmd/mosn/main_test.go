@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,55 +73,14 @@ func freePort(t *testing.T) int {
 // does: start from a config, serve a request through two hops, stop on
 // SIGTERM with exit status 0 and the pid file removed.
 func TestStartServesAndDrainsOnSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "mosn")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
+	bin, dir := buildBinary(t)
 	front, back, admin := freePort(t), freePort(t), freePort(t)
-	text := strings.NewReplacer("2045", strconv.Itoa(front), "2046", strconv.Itoa(back), "34901", strconv.Itoa(admin)).
-		Replace(string(mustRead(t, "../../../core/config/default.json")))
-	cfgPath := filepath.Join(dir, "config.json")
-	os.WriteFile(cfgPath, []byte(text), 0o644)
+	cfgPath := defaultConfigFile(t, dir, front, back, admin)
 	pidPath := filepath.Join(dir, "mosn.pid")
-
-	cmd := exec.Command(bin, "start", "-c", cfgPath, "--pid-file", pidPath, "-l", "WARN")
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
-
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var banner []string
-	timeout := time.After(10 * time.Second)
-	for ready := false; !ready; {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("mosn exited early: %v", banner)
-			}
-			banner = append(banner, l)
-			ready = strings.Contains(l, "admin")
-		case <-timeout:
-			t.Fatalf("no start banner: %v", banner)
-		}
-	}
+	p := startBinary(t, bin, "start", "-c", cfgPath, "--pid-file", pidPath, "-l", "WARN")
+	p.waitLine(t, "admin")
+	banner := p.seen
+	cmd := p.cmd
 	if !strings.Contains(strings.Join(banner, "\n"), "127.0.0.1:"+strconv.Itoa(front)) {
 		t.Fatalf("banner does not say where it listens: %v", banner)
 	}
@@ -141,14 +98,7 @@ func TestStartServesAndDrainsOnSIGTERM(t *testing.T) {
 		t.Fatalf("%d %q", resp.StatusCode, body)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("mosn did not exit after SIGTERM")
-	}
+	p.waitExit(t, "SIGTERM")
 	if _, err := os.Stat(pidPath); !os.IsNotExist(err) {
 		t.Fatal("pid file left behind")
 	}
