@@ -61,7 +61,28 @@ const (
 	DownstreamProtocolError
 	// UpstreamProtocolError (UPE): the response was malformed.
 	UpstreamProtocolError
+	// UpstreamRetryLimitExceeded (URX): the answer stands because the
+	// retries allowed were used up.
+	UpstreamRetryLimitExceeded
 )
+
+// ResponseFlagNames are Envoy's abbreviations of the response flags, in
+// the order Envoy writes them.
+var ResponseFlagNames = [...]struct {
+	Flag ResponseFlag
+	Name string
+}{
+	{NoHealthyUpstream, "UH"},
+	{UpstreamConnectionFailure, "UF"},
+	{UpstreamRequestTimeout, "UT"},
+	{UpstreamRemoteReset, "UR"},
+	{DownstreamConnectionTermination, "DC"},
+	{NoRouteFound, "NR"},
+	{UpstreamOverflow, "UO"},
+	{DownstreamProtocolError, "DPE"},
+	{UpstreamProtocolError, "UPE"},
+	{UpstreamRetryLimitExceeded, "URX"},
+}
 
 // HostInfo describes an upstream host.
 type HostInfo interface {

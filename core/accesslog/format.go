@@ -328,22 +328,6 @@ func isToken(s string) bool {
 	return true
 }
 
-// flagNames are Envoy's %RESPONSE_FLAGS% abbreviations for api.ResponseFlag.
-var flagNames = [...]struct {
-	flag api.ResponseFlag
-	name string
-}{
-	{api.NoHealthyUpstream, "UH"},
-	{api.UpstreamConnectionFailure, "UF"},
-	{api.UpstreamRequestTimeout, "UT"},
-	{api.UpstreamRemoteReset, "UR"},
-	{api.DownstreamConnectionTermination, "DC"},
-	{api.NoRouteFound, "NR"},
-	{api.UpstreamOverflow, "UO"},
-	{api.DownstreamProtocolError, "DPE"},
-	{api.UpstreamProtocolError, "UPE"},
-}
-
 // Append renders e with f and appends the line, without a newline, to dst.
 // It allocates nothing when dst has room. Values taken from the request or
 // response (headers, path, addresses, ...) have control characters
@@ -495,14 +479,14 @@ func appendMillis(dst []byte, d time.Duration, missing string) []byte {
 
 func appendFlags(dst []byte, fl api.ResponseFlag, missing string) []byte {
 	n := len(dst)
-	for _, f := range flagNames {
-		if fl&f.flag == 0 {
+	for _, f := range api.ResponseFlagNames {
+		if fl&f.Flag == 0 {
 			continue
 		}
 		if len(dst) > n {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, f.name...)
+		dst = append(dst, f.Name...)
 	}
 	if len(dst) == n {
 		dst = append(dst, missing...)

@@ -245,6 +245,7 @@ func TestResponseFlags(t *testing.T) {
 		{api.UpstreamOverflow, "UO"},
 		{api.DownstreamProtocolError, "DPE"},
 		{api.UpstreamProtocolError, "UPE"},
+		{api.UpstreamRetryLimitExceeded, "URX"},
 		{api.UpstreamConnectionFailure | api.UpstreamRemoteReset | api.UpstreamProtocolError, "UF,UR,UPE"},
 		{1 << 31, "-"}, // a flag this package does not know yet
 	}

@@ -86,10 +86,13 @@ type RouteConfig struct {
 	Redirect       *RedirectAction       `json:"redirect,omitempty"`
 	DirectResponse *DirectResponseAction `json:"direct_response,omitempty"`
 
-	// Not supported yet.
-	Metadata              json.RawMessage      `json:"metadata,omitempty"`
-	PerFilterConfig       json.RawMessage      `json:"per_filter_config,omitempty"`
+	// RequestMirrorPolicies sends a copy of each request (or a percentage
+	// of them) to another cluster, fire and forget.
 	RequestMirrorPolicies *RequestMirrorPolicy `json:"request_mirror_policies,omitempty"`
+
+	// Not supported yet.
+	Metadata        json.RawMessage `json:"metadata,omitempty"`
+	PerFilterConfig json.RawMessage `json:"per_filter_config,omitempty"`
 }
 
 // RouterMatch selects requests. Every condition given must hold; an empty
@@ -111,8 +114,26 @@ type RouterMatch struct {
 	// DslExpressions must all evaluate to true (MOSN's CEL dialect).
 	DslExpressions []DslExpressionMatcher `json:"dsl_expressions,omitempty"`
 
-	// Not supported yet: needs the variable store.
-	Variables json.RawMessage `json:"variables,omitempty"`
+	// Variables match request variables (MOSN's variable route rule):
+	// each matcher's result is combined with the next by its model
+	// ("and", the default, or "or"), left to right.
+	Variables []VariableMatcher `json:"variables,omitempty"`
+}
+
+// VariableMatcher matches one request variable (MOSN). A variable without
+// a value never matches.
+type VariableMatcher struct {
+	// Name is the variable (required); see docs/configuration.md for the
+	// names a request has.
+	Name string `json:"name,omitempty"`
+	// Value is compared exactly; Regex must match the whole value. Exactly
+	// one of them, or neither to require only that the variable has a
+	// value.
+	Value *string `json:"value,omitempty"`
+	Regex *string `json:"regex,omitempty"`
+	// Model combines this matcher's result with the next one's: "and"
+	// (default) or "or".
+	Model string `json:"model,omitempty"`
 }
 
 // HeaderMatcher matches one request header (MOSN).
@@ -208,13 +229,95 @@ type RouteAction struct {
 	ResponseHeadersToAdd    []HeaderValueOption `json:"response_headers_to_add,omitempty"`
 	ResponseHeadersToRemove []string            `json:"response_headers_to_remove,omitempty"`
 
+	// RetryPolicy retries failed requests on other hosts.
+	RetryPolicy *RetryPolicy `json:"retry_policy,omitempty"`
+	// HashPolicy computes the request's hash for RING_HASH and MAGLEV
+	// clusters: each policy that yields a value is mixed in, in order.
+	HashPolicy []HashPolicy `json:"hash_policy,omitempty"`
+	// MetadataMatch selects the subset of the cluster's hosts whose
+	// "mosn.lb" metadata has these values (subset load balancing).
+	MetadataMatch *HostMetadata `json:"metadata_match,omitempty"`
+
 	// Not supported yet.
-	UpstreamProtocol string          `json:"upstream_protocol,omitempty"`
-	ClusterVariable  string          `json:"cluster_variable,omitempty"`
-	HashPolicy       json.RawMessage `json:"hash_policy,omitempty"`
-	MetadataMatch    json.RawMessage `json:"metadata_match,omitempty"`
-	RetryPolicy      json.RawMessage `json:"retry_policy,omitempty"`
+	UpstreamProtocol string `json:"upstream_protocol,omitempty"`
+	ClusterVariable  string `json:"cluster_variable,omitempty"`
 }
+
+// RetryPolicy is MOSN's retry_policy, which also takes Envoy's retry_on
+// conditions.
+type RetryPolicy struct {
+	// RetryOn enables retries: MOSN's true (connect failures, resets
+	// before a response, per-try timeouts and the StatusCodes, or any 5xx
+	// when StatusCodes is empty), or Envoy's comma-separated conditions:
+	// 5xx, gateway-error, reset, connect-failure, retriable-4xx,
+	// refused-stream, retriable-status-codes.
+	RetryOn RetryOn `json:"retry_on,omitempty"`
+	// RetryTimeout bounds each attempt (Envoy's per_try_timeout); zero
+	// means only the route timeout applies.
+	RetryTimeout Duration `json:"retry_timeout,omitempty"`
+	// NumRetries is how many times a request may be retried; 0 means 1.
+	NumRetries uint32 `json:"num_retries,omitempty"`
+	// StatusCodes are the response statuses that are retried.
+	StatusCodes []uint32 `json:"status_codes,omitempty"`
+}
+
+// RetryOn is MOSN's boolean retry_on ("true" when set) or Envoy's list of
+// retry conditions.
+type RetryOn string
+
+// RetryOnMOSN is what MOSN's "retry_on": true decodes to.
+const RetryOnMOSN RetryOn = "true"
+
+func (r *RetryOn) decodeNode(_ *decoder, n *node, path string) error {
+	switch n.kind {
+	case boolNode:
+		*r = ""
+		if n.b {
+			*r = RetryOnMOSN
+		}
+	case stringNode:
+		*r = RetryOn(n.text)
+	default:
+		return fieldErr(path, "expected a boolean or a list of conditions, got %s", n.describe())
+	}
+	return nil
+}
+
+// MarshalJSON writes MOSN's boolean form back as a boolean.
+func (r RetryOn) MarshalJSON() ([]byte, error) {
+	if r == RetryOnMOSN {
+		return []byte("true"), nil
+	}
+	return json.Marshal(string(r))
+}
+
+// HashPolicy is one of a route's hash policies (MOSN's): exactly one of
+// its fields.
+type HashPolicy struct {
+	// Header hashes the value of a request header.
+	Header *HeaderHashPolicy `json:"header,omitempty"`
+	// HTTPCookie hashes the value of a request cookie.
+	HTTPCookie *CookieHashPolicy `json:"http_cookie,omitempty"`
+	// SourceIP hashes the client's IP address.
+	SourceIP *SourceIPHashPolicy `json:"source_ip,omitempty"`
+}
+
+// HeaderHashPolicy names the header to hash.
+type HeaderHashPolicy struct {
+	Key string `json:"key,omitempty"`
+}
+
+// CookieHashPolicy names the cookie to hash. Path and TTL are accepted for
+// MOSN compatibility; a request without the cookie yields no hash (the
+// proxy does not generate the cookie).
+type CookieHashPolicy struct {
+	Name string   `json:"name,omitempty"`
+	Path string   `json:"path,omitempty"`
+	TTL  Duration `json:"ttl,omitempty"`
+}
+
+// SourceIPHashPolicy hashes the downstream client's IP; it has no fields.
+type SourceIPHashPolicy struct{}
 
 // WeightedCluster is one entry of weighted_clusters.
 type WeightedCluster struct {
@@ -229,8 +332,9 @@ type ClusterWeight struct {
 	// nothing. The sum must be positive.
 	Weight uint32 `json:"weight,omitempty"`
 
-	// Not supported yet (subsets).
-	MetadataMatch json.RawMessage `json:"metadata_match,omitempty"`
+	// MetadataMatch selects a subset of this cluster's hosts, merged over
+	// the route's metadata_match.
+	MetadataMatch *HostMetadata `json:"metadata_match,omitempty"`
 }
 
 // RegexRewrite is MOSN's and Envoy's regex_rewrite.
@@ -266,9 +370,15 @@ type RedirectAction struct {
 	SchemeRedirect string `json:"scheme_redirect,omitempty"`
 }
 
-// RequestMirrorPolicy is MOSN's traffic mirroring; not supported yet.
+// RequestMirrorPolicy is MOSN's traffic mirroring: a copy of the request
+// goes to Cluster, fire and forget; its response is read and dropped, and
+// the main request never waits for it. Requests whose body is larger than
+// the proxy's read buffer (16 KiB) are not mirrored.
 type RequestMirrorPolicy struct {
-	Cluster      string `json:"cluster,omitempty"`
-	Percent      uint32 `json:"percent,omitempty"`
-	TraceSampled bool   `json:"trace_sampled,omitempty"`
+	// Cluster receives the copies (required).
+	Cluster string `json:"cluster,omitempty"`
+	// Percent of requests mirrored, 0–100; 0 means 100 as in MOSN.
+	Percent uint32 `json:"percent,omitempty"`
+	// TraceSampled (mirror only sampled requests) is not supported yet.
+	TraceSampled bool `json:"trace_sampled,omitempty"`
 }

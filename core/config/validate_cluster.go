@@ -190,17 +190,7 @@ func host(h *HostConfig, path string, dnsName bool) error {
 	case h.Weight > MaxHostWeight:
 		return fieldErr(path+".weight", "weight %d is above the maximum %d", h.Weight, MaxHostWeight)
 	}
-	if h.Metadata != nil {
-		h.Metadata.LB = nil
-		if raw, ok := h.Metadata.FilterMetadata["mosn.lb"]; ok {
-			var lb map[string]string
-			if _, err := decodeRawJSON(raw, &lb, path+`.metadata.filter_metadata["mosn.lb"]`); err != nil {
-				return err
-			}
-			h.Metadata.LB = lb
-		}
-	}
-	return nil
+	return metadataMatch(h.Metadata, path+".metadata")
 }
 
 func (v *validator) healthCheck(hc *HealthCheckConfig, path string) error {

@@ -105,8 +105,20 @@ func (v *validator) route(r *RouteConfig, path string) error {
 		return notSupported(path+".metadata", "route metadata")
 	case !rawIsZero(r.PerFilterConfig):
 		return notSupported(path+".per_filter_config", "")
-	case r.RequestMirrorPolicies != nil:
-		return notSupported(path+".request_mirror_policies", "request mirroring")
+	}
+	if mp := r.RequestMirrorPolicies; mp != nil {
+		p := path + ".request_mirror_policies"
+		switch {
+		case mp.Cluster == "":
+			return fieldErr(p+".cluster", "required")
+		case mp.Percent > 100:
+			return fieldErr(p+".percent", "%d is above 100", mp.Percent)
+		case mp.TraceSampled:
+			return notSupported(p+".trace_sampled", "")
+		}
+		if _, ok := v.clusters[mp.Cluster]; !ok {
+			return fieldErr(p+".cluster", "unknown cluster %q%s", mp.Cluster, suggest(mp.Cluster, keys(v.clusters)))
+		}
 	}
 	a := &r.Route
 	if err := routeActionUnsupported(a, path+".route"); err != nil {
@@ -186,6 +198,17 @@ func (v *validator) routeAction(a *RouteAction, path string) error {
 			return err
 		}
 	}
+	if err := retryPolicy(a.RetryPolicy, path+".retry_policy"); err != nil {
+		return err
+	}
+	for i := range a.HashPolicy {
+		if err := hashPolicy(&a.HashPolicy[i], indexPath(path+".hash_policy", i)); err != nil {
+			return err
+		}
+	}
+	if err := metadataMatch(a.MetadataMatch, path+".metadata_match"); err != nil {
+		return err
+	}
 	hostRewrites := 0
 	for _, set := range []bool{a.HostRewrite != "", a.AutoHostRewrite, a.AutoHostRewriteHeader != ""} {
 		if set {
@@ -217,8 +240,9 @@ func (v *validator) weightedClusters(wcs []WeightedCluster, path string) error {
 		switch {
 		case c.Name == "":
 			return fieldErr(p+".name", "required")
-		case !rawIsZero(c.MetadataMatch):
-			return notSupported(p+".metadata_match", "subset load balancing")
+		}
+		if err := metadataMatch(c.MetadataMatch, p+".metadata_match"); err != nil {
+			return err
 		}
 		if _, ok := v.clusters[c.Name]; !ok {
 			return fieldErr(p+".name", "unknown cluster %q%s", c.Name, suggest(c.Name, keys(v.clusters)))
@@ -286,9 +310,12 @@ func (v *validator) match(m *RouterMatch, path string) error {
 			set = append(set, f.name)
 		}
 	}
+	for i := range m.Variables {
+		if err := variableMatcher(&m.Variables[i], indexPath(path+".variables", i)); err != nil {
+			return err
+		}
+	}
 	switch {
-	case !rawIsZero(m.Variables):
-		return notSupported(path+".variables", "variable matching")
 	case len(set) > 1:
 		return fieldErr(path, "%s are mutually exclusive", strings.Join(set, " and "))
 	case m.Prefix != "" && !strings.HasPrefix(m.Prefix, "/"):
@@ -467,12 +494,6 @@ func routeActionUnsupported(a *RouteAction, path string) error {
 		return notSupported(path+".upstream_protocol", "")
 	case a.ClusterVariable != "":
 		return notSupported(path+".cluster_variable", "")
-	case !rawIsZero(a.HashPolicy):
-		return notSupported(path+".hash_policy", "")
-	case !rawIsZero(a.MetadataMatch):
-		return notSupported(path+".metadata_match", "")
-	case !rawIsZero(a.RetryPolicy):
-		return notSupported(path+".retry_policy", "retrying")
 	}
 	return nil
 }

@@ -69,8 +69,8 @@ func TestValidateRouteErrors(t *testing.T) {
 		{"weighted without name", weighted(`[{"cluster": {"weight": 1}}]`), pRoute + ".route.weighted_clusters[0].cluster.name: required", false},
 		{"weighted duplicate", weighted(`[{"cluster": {"name": "c1", "weight": 1}}, {"cluster": {"name": "c1", "weight": 2}}]`),
 			pRoute + `.route.weighted_clusters[1].cluster.name: duplicate cluster "c1" (first at servers[0].routers[0].virtual_hosts[0].routers[0].route.weighted_clusters[0].cluster)`, false},
-		{"weighted metadata", weighted(`[{"cluster": {"name": "c1", "weight": 1, "metadata_match": {"filter_metadata": {"mosn.lb": {"v": "1"}}}}}]`),
-			pRoute + ".route.weighted_clusters[0].cluster.metadata_match: subset load balancing is not supported yet", true},
+		{"weighted metadata", weighted(`[{"cluster": {"name": "c1", "weight": 1, "metadata_match": {"filter_metadata": {"mosn.lb": {"v": 1}}}}}]`),
+			pRoute + `.route.weighted_clusters[0].cluster.metadata_match.filter_metadata["mosn.lb"].v: expected a string, got number 1`, false},
 
 		// rewrites
 		{"two path rewrites", []edit{set(route+"route.prefix_rewrite", "/x"), set(route+"route.regex_rewrite", obj(t, `{"pattern": {"regex": "a"}}`))},
@@ -111,10 +111,29 @@ func TestValidateRouteErrors(t *testing.T) {
 		{"unterminated variable", []edit{set(route+"route.request_headers_to_add", obj(t, `[{"header": {"key": "a", "value": "50%"}}]`))},
 			pRoute + `.route.request_headers_to_add[0].header.value: invalid header value "50%": unterminated variable "%"`, false},
 
+		{"retry policy", []edit{set(route+"route.retry_policy", obj(t, `{"retry_on": true, "num_retries": 2, "retry_timeout": "1s", "status_codes": [503]}`))}, "", false},
+		{"retry policy envoy", []edit{set(route+"route.retry_policy", obj(t, `{"retry_on": "5xx,connect-failure"}`))}, "", false},
+		{"retry on unknown", []edit{set(route+"route.retry_policy", obj(t, `{"retry_on": "5xx,gateway_error"}`))},
+			pRoute + `.route.retry_policy.retry_on: unknown retry condition "gateway_error" (true, or a list of 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes) (did you mean "gateway-error"?)`, false},
+		{"retry on number", []edit{set(route+"route.retry_policy", obj(t, `{"retry_on": 1}`))},
+			pRoute + `.route.retry_policy.retry_on: expected a boolean or a list of conditions, got number 1`, false},
+		{"retry status", []edit{set(route+"route.retry_policy", obj(t, `{"retry_on": true, "status_codes": [700]}`))},
+			pRoute + `.route.retry_policy.status_codes[0]: status 700 is not from 100 to 599`, false},
+		{"hash policy", []edit{set(route+"route.hash_policy", obj(t, `[{"header": {"key": "x"}}, {"source_ip": {}}, {"http_cookie": {"name": "s"}}]`))}, "", false},
+		{"hash policy empty", []edit{set(route+"route.hash_policy", obj(t, `[{}]`))},
+			pRoute + ".route.hash_policy[0]: exactly one of header, http_cookie and source_ip is required", false},
+		{"hash policy two", []edit{set(route+"route.hash_policy", obj(t, `[{"header": {"key": "x"}, "source_ip": {}}]`))},
+			pRoute + ".route.hash_policy[0]: exactly one of header, http_cookie and source_ip is required", false},
+		{"hash cookie name", []edit{set(route+"route.hash_policy", obj(t, `[{"http_cookie": {}}]`))},
+			pRoute + ".route.hash_policy[0].http_cookie.name: required", false},
+		{"metadata match", []edit{set(route+"route.metadata_match", obj(t, `{"filter_metadata": {"mosn.lb": {"v": "1"}}}`))}, "", false},
+		{"metadata match not strings", []edit{set(route+"route.metadata_match", obj(t, `{"filter_metadata": {"mosn.lb": ["v"]}}`))},
+			pRoute + `.route.metadata_match.filter_metadata["mosn.lb"]: expected an object, got array`, false},
+
+		{"variable match", []edit{set(route+"match.variables", obj(t, `[{"name": "service", "value": "x", "model": "or"}, {"name": "x-mosn-host", "regex": "a.*"}]`))}, "", false},
+		{"mirror", []edit{set(route+"request_mirror_policies", obj(t, `{"cluster": "c1", "percent": 100}`))}, "", false},
+
 		// still refused
-		{"retry policy", []edit{set(route+"route.retry_policy", obj(t, `{"retry_on": true}`))}, pRoute + ".route.retry_policy: retrying is not supported yet", true},
-		{"hash policy", []edit{set(route+"route.hash_policy", obj(t, `[{"header": {"key": "x"}}]`))}, pRoute + ".route.hash_policy: not supported yet", true},
-		{"metadata match", []edit{set(route+"route.metadata_match", obj(t, `{"filter_metadata": {"mosn.lb": {"v": "1"}}}`))}, pRoute + ".route.metadata_match: not supported yet", true},
 		{"cluster variable", []edit{set(route+"route.cluster_variable", "x")}, pRoute + ".route.cluster_variable: not supported yet", true},
 		{"upstream protocol", []edit{set(route+"route.upstream_protocol", "Http2")}, pRoute + ".route.upstream_protocol: not supported yet", true},
 		{"route per_filter_config", []edit{set(route+"per_filter_config", obj(t, `{"a": {"b": 1}}`))}, pRoute + ".per_filter_config: not supported yet", true},

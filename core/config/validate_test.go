@@ -119,10 +119,13 @@ func TestValidateErrors(t *testing.T) {
 		{"status missing", []edit{set(route+"route", obj(t, `{}`)), set(route+"direct_response", obj(t, `{"body": "x"}`))}, pRoute + ".direct_response.status: status 0 is not from 100 to 599", false},
 		{"prefix and path", []edit{set(route+"match.path", "/a")}, pRoute + ".match: prefix and path are mutually exclusive", false},
 		{"relative prefix", []edit{set(route+"match.prefix", "api")}, pRoute + `.match.prefix: must start with "/", got "api"`, false},
-		{"variable match", []edit{set(route+"match.variables", obj(t, `[{"name": "service", "value": "x"}]`))}, pRoute + ".match.variables: variable matching is not supported yet", true},
+		{"variable both", []edit{set(route+"match.variables", obj(t, `[{"name": "service", "value": "x", "regex": "x"}]`))}, pRoute + ".match.variables[0]: value and regex are mutually exclusive", false},
+		{"variable model", []edit{set(route+"match.variables", obj(t, `[{"name": "service", "model": "xor"}]`))}, pRoute + `.match.variables[0].model: unknown model "xor" (and, or)`, false},
+		{"variable name", []edit{set(route+"match.variables", obj(t, `[{"value": "x"}]`))}, pRoute + ".match.variables[0].name: required", false},
 		{"regex match", []edit{del(route + "match.prefix"), set(route+"match.regex", "(")}, pRoute + ".match.regex: invalid regular expression \"(\": missing closing ): `(`", false},
-		{"retry policy", []edit{set(route+"route.retry_policy", obj(t, `{"retry_on": true}`))}, pRoute + ".route.retry_policy: retrying is not supported yet", true},
-		{"mirror", []edit{set(route+"request_mirror_policies", obj(t, `{"cluster": "c1", "percent": 100}`))}, pRoute + ".request_mirror_policies: request mirroring is not supported yet", true},
+		{"mirror unknown cluster", []edit{set(route+"request_mirror_policies", obj(t, `{"cluster": "c2"}`))}, pRoute + `.request_mirror_policies.cluster: unknown cluster "c2" (did you mean "c1"?)`, false},
+		{"mirror percent", []edit{set(route+"request_mirror_policies", obj(t, `{"cluster": "c1", "percent": 101}`))}, pRoute + `.request_mirror_policies.percent: 101 is above 100`, false},
+		{"mirror trace sampled", []edit{set(route+"request_mirror_policies", obj(t, `{"cluster": "c1", "trace_sampled": true}`))}, pRoute + `.request_mirror_policies.trace_sampled: not supported yet`, true},
 		{"negative route timeout", []edit{set(route+"route.timeout", "-1s")}, pRoute + ".route.timeout: must not be negative, got -1s", false},
 
 		// clusters

@@ -27,7 +27,8 @@ func newDescs(n *names) descs {
 	for _, f := range []family{n.clRqTotal, n.clRqCompleted, n.clRqActive, n.clRqTimeout, n.clRqPerTryTimeout,
 		n.clRqPendingOverflow, n.clRqRxReset, n.clRqRetry, n.clRqRetrySuccess, n.clRqRetryOverflow,
 		n.clCxTotal, n.clCxActive, n.clCxDestroy, n.clCxConnectFail, n.clCxNoneHealthy, n.clCxProtocolError,
-		n.clRxBytes, n.clTxBytes, n.clMembershipTotal, n.clMembershipHealthy, n.clEjectionsActive} {
+		n.clRxBytes, n.clTxBytes, n.clMembershipTotal, n.clMembershipHealthy, n.clEjectionsActive,
+		n.clHCAttempt, n.clHCSuccess, n.clHCFailure, n.clEjectionsTotal} {
 		add(f, n.clusterLabel)
 	}
 	add(n.clRqXX, n.clusterLabel, n.classLabel)
@@ -188,6 +189,11 @@ func (c collector) clusterState(uc *upstream.Cluster, emit func(family, float64,
 	emit(n.clMembershipTotal, float64(len(hosts)), name)
 	emit(n.clMembershipHealthy, float64(healthy), name)
 	emit(n.clEjectionsActive, float64(ejected), name)
+	rs := uc.Stats()
+	emit(n.clHCAttempt, float64(rs.HealthCheckAttempts.Load()), name)
+	emit(n.clHCSuccess, float64(rs.HealthCheckSuccesses.Load()), name)
+	emit(n.clHCFailure, float64(rs.HealthCheckFailures.Load()), name)
+	emit(n.clEjectionsTotal, float64(rs.Ejections.Load()), name)
 	emit(n.clCxActive, float64(cxActive), name)
 	emit(n.clRqActive, float64(rqActive), name)
 	if counted {

@@ -194,29 +194,12 @@ func (s *istioScope) collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// flagNames are Envoy's response flag abbreviations, which Istio's
-// response_flags label carries.
-var flagNames = [...]struct {
-	flag api.ResponseFlag
-	name string
-}{
-	{api.NoHealthyUpstream, "UH"},
-	{api.UpstreamConnectionFailure, "UF"},
-	{api.UpstreamRequestTimeout, "UT"},
-	{api.UpstreamRemoteReset, "UR"},
-	{api.DownstreamConnectionTermination, "DC"},
-	{api.NoRouteFound, "NR"},
-	{api.UpstreamOverflow, "UO"},
-	{api.DownstreamProtocolError, "DPE"},
-	{api.UpstreamProtocolError, "UPE"},
-}
-
 // flagString renders flags as Envoy does: "UH,UO", "-" for none.
 func flagString(f api.ResponseFlag) string {
 	var out []string
-	for _, fn := range flagNames {
-		if f&fn.flag != 0 {
-			out = append(out, fn.name)
+	for _, fn := range api.ResponseFlagNames {
+		if f&fn.Flag != 0 {
+			out = append(out, fn.Name)
 		}
 	}
 	if len(out) == 0 {

@@ -71,6 +71,11 @@ type Request struct {
 	Cluster string
 	// Host is the upstream host chosen ("ip:port"); "" if none.
 	Host string
+	// Retries is how many retries the request made; RetryOverflow says
+	// the retry circuit breaker refused one; PerTryTimeouts counts
+	// attempts that ran out of the per-try timeout.
+	Retries, PerTryTimeouts uint8
+	RetryOverflow           bool
 }
 
 // Metrics holds every handle of one proxy and exports them to the
@@ -405,21 +410,6 @@ func (m *Metrics) RetainClusters(keep []string) {
 // Name returns the cluster's name.
 func (c *Cluster) Name() string { return c.name }
 
-// Counters for the resilience work (retries, per-try timeouts): the
-// proxy calls them where the event happens.
-
-// Retry counts a retry.
-func (c *Cluster) Retry() { c.retry.Add(1) }
-
-// RetrySuccess counts a retry that succeeded.
-func (c *Cluster) RetrySuccess() { c.retrySuccess.Add(1) }
-
-// RetryOverflow counts a retry the retry circuit breaker refused.
-func (c *Cluster) RetryOverflow() { c.retryOverflow.Add(1) }
-
-// PerTryTimeout counts an attempt that hit the per-try timeout.
-func (c *Cluster) PerTryTimeout() { c.perTryTimeout.Add(1) }
-
 // Overflow counts a request a circuit breaker refused before any host
 // was chosen (max_requests).
 func (c *Cluster) Overflow() { c.pendingOverflow.Add(1) }
@@ -434,6 +424,18 @@ func (c *Cluster) record(r *Request, ms float64) {
 	}
 	if fl&api.UpstreamConnectionFailure != 0 {
 		c.connectFail.Add(1)
+	}
+	if r.Retries > 0 {
+		c.retry.Add(uint64(r.Retries))
+		if r.Status > 0 && r.Status < 500 {
+			c.retrySuccess.Add(1)
+		}
+	}
+	if r.RetryOverflow {
+		c.retryOverflow.Add(1)
+	}
+	if r.PerTryTimeouts > 0 {
+		c.perTryTimeout.Add(uint64(r.PerTryTimeouts))
 	}
 	if r.Host == "" {
 		return // never went upstream

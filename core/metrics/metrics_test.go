@@ -276,6 +276,8 @@ func TestClusterState(t *testing.T) {
 	expect(t, fams, "envoy_cluster_membership_total", map[string]string{"envoy_cluster_name": "c"}, 2)
 	expect(t, fams, "envoy_cluster_membership_healthy", map[string]string{"envoy_cluster_name": "c"}, 2)
 	expect(t, fams, "envoy_cluster_outlier_detection_ejections_active", map[string]string{"envoy_cluster_name": "c"}, 0)
+	expect(t, fams, "envoy_cluster_health_check_attempt", map[string]string{"envoy_cluster_name": "c"}, 0)
+	expect(t, fams, "envoy_cluster_outlier_detection_ejections_enforced_total", map[string]string{"envoy_cluster_name": "c"}, 0)
 	expect(t, fams, "envoy_cluster_host_healthy", map[string]string{"upstream_host": "127.0.0.1:2"}, 1)
 	stats, _ := m.Stats()
 	found := false

@@ -49,6 +49,7 @@ type names struct {
 	clCxNoneHealthy                                                        family
 	clRxBytes, clTxBytes                                                   family
 	clMembershipTotal, clMembershipHealthy, clEjectionsActive              family
+	clHCAttempt, clHCSuccess, clHCFailure, clEjectionsTotal                family
 
 	// Host.
 	hRqTotal, hRqSuccess, hRqError, hRqTimeout, hRqTime, hRqActive, hCxActive, hHealthy family
@@ -111,6 +112,10 @@ var envoyNames = &names{
 	clMembershipTotal:   g("envoy_cluster_membership_total", "Hosts in the cluster."),
 	clMembershipHealthy: g("envoy_cluster_membership_healthy", "Healthy hosts in the cluster."),
 	clEjectionsActive:   g("envoy_cluster_outlier_detection_ejections_active", "Hosts ejected by outlier detection."),
+	clHCAttempt:         c("envoy_cluster_health_check_attempt", "Active health checks run."),
+	clHCSuccess:         c("envoy_cluster_health_check_success", "Active health checks passed."),
+	clHCFailure:         c("envoy_cluster_health_check_failure", "Active health checks failed."),
+	clEjectionsTotal:    c("envoy_cluster_outlier_detection_ejections_enforced_total", "Hosts ejected by outlier detection."),
 
 	hRqTotal:   c("envoy_cluster_host_rq_total", "Requests sent to the host."),
 	hRqSuccess: c("envoy_cluster_host_rq_success", "Requests to the host that did not fail (no 5xx, no connection failure)."),
@@ -174,6 +179,10 @@ var mosnNames = &names{
 	clMembershipTotal:   g("mosn_upstream_hosts", "Hosts in the cluster."),
 	clMembershipHealthy: g("mosn_upstream_healthy_hosts", "Healthy hosts in the cluster."),
 	clEjectionsActive:   g("mosn_upstream_ejected_hosts", "Hosts ejected by outlier detection."),
+	clHCAttempt:         c("mosn_upstream_health_check_total", "Active health checks run."),
+	clHCSuccess:         c("mosn_upstream_health_check_success_total", "Active health checks passed."),
+	clHCFailure:         c("mosn_upstream_health_check_failure_total", "Active health checks failed."),
+	clEjectionsTotal:    c("mosn_upstream_ejections_total", "Hosts ejected by outlier detection."),
 
 	hRqTotal:   c("mosn_host_request_total", "Requests sent to the host."),
 	hRqSuccess: c("mosn_host_response_success", "Requests to the host that did not fail."),

@@ -121,6 +121,11 @@ func (m *Metrics) Stats() ([]Stat, []HistogramStat) {
 				add("upstream", s, s, "membership_total", "host_total", float64(len(hosts)))
 				add("upstream", s, s, "membership_healthy", "host_healthy", float64(healthy))
 				add("upstream", s, s, "outlier_detection.ejections_active", "host_ejected", float64(ejected))
+				rs := uc.Stats()
+				add("upstream", s, s, "outlier_detection.ejections_enforced_total", "host_ejected_total", float64(rs.Ejections.Load()))
+				add("upstream", s, s, "health_check.attempt", "health_check_total", float64(rs.HealthCheckAttempts.Load()))
+				add("upstream", s, s, "health_check.success", "health_check_success", float64(rs.HealthCheckSuccesses.Load()))
+				add("upstream", s, s, "health_check.failure", "health_check_failure", float64(rs.HealthCheckFailures.Load()))
 				add("upstream", s, s, "upstream_cx_active", "connection_active", float64(cx))
 				add("upstream", s, s, "upstream_rq_active", "request_active", float64(rq))
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/protocol/http1"
+	"github.com/seed405ffdea/mosn/core/router"
 	"github.com/seed405ffdea/mosn/core/upstream"
 	"github.com/seed405ffdea/mosn/pkg/buffer"
 )
@@ -30,26 +31,39 @@ var errUpstreamFailed = errors.New("proxy: upstream failed before a response")
 // errRetry asks forward to try once more on a fresh connection.
 var errRetry = errors.New("proxy: retry on a fresh connection")
 
-// forward runs the exchange with an upstream host, retrying once when a
-// reused keep-alive connection turns out to have been closed by the server
-// before it answered (the request is still wholly in hand then).
+// forward runs the exchange with an upstream host. It retries once, on a
+// fresh connection, when a reused keep-alive connection turns out to have
+// been closed by the server before it answered (the request is still
+// wholly in hand then); and it retries on other hosts as the route's
+// retry policy says.
 func (s *serverConn) forward(ctx context.Context) error {
 	st := &s.st
 	first := st.first
-	for attempt := 0; ; attempt++ {
-		host := st.cluster.ChooseHost(s)
+	st.retry = st.route.RetryPolicy()
+	if st.retry != nil {
+		defer s.releaseRetries()
+	}
+	stale := true // the stale-connection retry is left
+	for {
+		host := s.chooseHost()
 		if host == nil {
 			st.flags |= api.NoHealthyUpstream
 			return s.localReply(503, bodyNoHealthy, false)
 		}
 		st.host = host
-		if st.filters != nil && attempt == 0 {
+		if st.filters != nil && st.nTried == 0 {
 			if done, err := st.filters.receive(api.AfterChooseHost); done {
 				return err
 			}
 		}
-		err := s.attempt(ctx, host, first, attempt == 0)
-		if err == errRetry {
+		err := s.attempt(ctx, host, first, stale)
+		switch err {
+		case errRetry:
+			stale = false
+			continue
+		case errRetryOther:
+			s.rememberTried(host)
+			stale = false
 			continue
 		}
 		return err
@@ -62,6 +76,10 @@ func (s *serverConn) attempt(ctx context.Context, host *upstream.Host, first []b
 	st := &s.st
 	host.BeginRequest()
 	defer host.EndRequest()
+	st.tryDeadline = st.deadline
+	if st.retry != nil && st.retry.PerTryTimeout > 0 {
+		st.tryDeadline = minTime(st.deadline, time.Now().Add(st.retry.PerTryTimeout))
+	}
 	uc, err := host.Pool().Get(ctx)
 	if err != nil {
 		if errors.Is(err, upstream.ErrOverflow) {
@@ -69,8 +87,11 @@ func (s *serverConn) attempt(ctx context.Context, host *upstream.Host, first []b
 			return s.localReply(503, bodyOverflow, false)
 		}
 		host.RecordResult(0, err)
-		st.flags |= api.UpstreamConnectionFailure
 		s.opts.Stats.UpstreamErrors.Add(1)
+		if s.mayRetry(s.retryOn(router.RetryConnectFailure)) {
+			return errRetryOther
+		}
+		st.flags |= api.UpstreamConnectionFailure
 		return s.localReply(503, bodyConnectFail, false)
 	}
 	st.uc = uc
@@ -128,6 +149,9 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 	st := &s.st
 	upgrade := s.req.Upgrade
 	s.head = s.appendRequestHead(s.headBuf(), upgrade)
+	if st.nTried == 0 && canRetry && st.route.HasMirror() {
+		s.mirror(first)
+	}
 	s.iov = append(s.iovArr[:0], s.head)
 	if len(first) > 0 {
 		s.iov = append(s.iov, first)
@@ -137,7 +161,7 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 		if canRetry && uc.Reused && !st.streamed {
 			return errRetry
 		}
-		return s.upstreamFailed(uc, 502, api.UpstreamRemoteReset, bodyReset)
+		return s.upstreamFailed(uc, 502, api.UpstreamRemoteReset, bodyReset, router.RetryReset)
 	}
 	if !st.bodyDone {
 		if err := s.pumpRequestBody(uc); err != nil {
@@ -151,12 +175,11 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 	// The response head.
 	s.up.r, s.up.w = 0, 0
 	// Wait at most ClientCheck at a time, to look at the client in between.
-	uc.SetReadDeadline(minTime(st.deadline, time.Now().Add(s.opts.ClientCheck)))
+	uc.SetReadDeadline(minTime(st.tryDeadline, time.Now().Add(s.opts.ClientCheck)))
 	for {
 		hl, err := http1.ParseResponse(s.up.data(), &s.resp, s.opts.Limits)
 		if err != nil {
-			st.flags |= api.UpstreamProtocolError
-			return s.upstreamFailed(uc, 502, api.UpstreamProtocolError, bodyProtocol)
+			return s.upstreamFailed(uc, 502, api.UpstreamProtocolError, bodyProtocol, router.RetryReset)
 		}
 		if hl > 0 {
 			if len(s.opts.AccessLogs) > 0 && st.respHeadAt.IsZero() {
@@ -171,6 +194,12 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 			s.up.consume(hl)
 			st.host.RecordLatency(time.Since(sentAt))
 			st.host.RecordResult(s.resp.Status, nil)
+			if st.retry != nil && s.mayRetry(st.retry.RetriableStatus(s.resp.Status)) {
+				// The response is dropped with its connection.
+				uc.Pool().Discard(uc)
+				st.uc = nil
+				return errRetryOther
+			}
 			break
 		}
 		n, rerr := s.up.fill(uc, s.opts.Limits.MaxHeaderBytes+1)
@@ -179,11 +208,14 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 		}
 		switch {
 		case rerr == errBufferFull:
-			return s.upstreamFailed(uc, 502, api.UpstreamProtocolError, bodyProtocol)
+			return s.upstreamFailed(uc, 502, api.UpstreamProtocolError, bodyProtocol, router.RetryReset)
 		case isTimeout(rerr):
 			now := time.Now()
-			if !now.Before(st.deadline) {
-				return s.upstreamFailed(uc, 504, api.UpstreamRequestTimeout, bodyTimeout)
+			if !now.Before(st.tryDeadline) {
+				if st.tryDeadline.Before(st.deadline) {
+					st.perTryTimeouts++
+				}
+				return s.upstreamFailed(uc, 504, api.UpstreamRequestTimeout, bodyTimeout, router.RetryTimeout)
 			}
 			if s.clientGone() {
 				st.flags |= api.DownstreamConnectionTermination
@@ -192,13 +224,13 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 				return errClientGone
 			}
 			// Look again at the client in ClientCheck, or give up at the
-			// route deadline, whichever is first.
-			uc.SetReadDeadline(minTime(st.deadline, now.Add(s.opts.ClientCheck)))
+			// attempt's deadline, whichever is first.
+			uc.SetReadDeadline(minTime(st.tryDeadline, now.Add(s.opts.ClientCheck)))
 		default:
 			if s.up.len() == 0 && canRetry && uc.Reused && !st.streamed && st.bodyDone {
 				return errRetry
 			}
-			return s.upstreamFailed(uc, 502, api.UpstreamRemoteReset, bodyReset)
+			return s.upstreamFailed(uc, 502, api.UpstreamRemoteReset, bodyReset, router.RetryReset)
 		}
 	}
 	if upgrade && s.resp.Status == 101 {
@@ -207,10 +239,10 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 	return s.relayResponse(uc)
 }
 
-// upstreamFailed answers locally after an upstream failure before any
-// response byte went downstream.
-func (s *serverConn) upstreamFailed(uc *upstream.UpConn, status int, flag api.ResponseFlag, body []byte) error {
-	s.st.flags |= flag
+// upstreamFailed ends an attempt that failed before any response byte
+// went downstream: it is retried on another host when the route's policy
+// covers cond, else answered locally.
+func (s *serverConn) upstreamFailed(uc *upstream.UpConn, status int, flag api.ResponseFlag, body []byte, cond router.RetryOn) error {
 	if s.st.host != nil {
 		// Resets, timeouts and malformed responses count against the host.
 		s.st.host.RecordResult(0, errUpstreamFailed)
@@ -218,6 +250,10 @@ func (s *serverConn) upstreamFailed(uc *upstream.UpConn, status int, flag api.Re
 	s.opts.Stats.UpstreamErrors.Add(1)
 	uc.Pool().Discard(uc)
 	s.st.uc = nil
+	if s.mayRetry(s.retryOn(cond)) {
+		return errRetryOther
+	}
+	s.st.flags |= flag
 	return s.localReply(status, body, false)
 }
 
@@ -460,9 +496,6 @@ func (s *serverConn) UpstreamIndex() int { return s.st.upIndex }
 func (s *serverConn) SetUpstreamIndex(i int) { s.st.upIndex = i }
 
 var _ upstream.RequestRoundRobinContext = (*serverConn)(nil)
-
-// HashKey implements api.LBContext.
-func (s *serverConn) HashKey() uint64 { return 0 }
 
 // scanResponse finds how much of data belongs to a chunked response body.
 // With dechunk it also returns the chunk data alone, for HTTP/1.0 clients.

@@ -86,6 +86,8 @@ type Stats struct {
 	Responses4xx   atomic.Uint64
 	Responses5xx   atomic.Uint64
 	UpstreamErrors atomic.Uint64
+	// Mirror counts request_mirror_policies copies.
+	Mirror MirrorStats
 
 	// Metrics, when set, records every finished request: at this proxy
 	// filter (the HTTP connection manager), its cluster and host. Set it
@@ -108,6 +110,7 @@ func (s *Stats) record(st *stream) {
 	if st.host != nil {
 		r.Host = st.host.Address()
 	}
+	r.Retries, r.PerTryTimeouts, r.RetryOverflow = st.retries, st.perTryTimeouts, st.retryOverflow
 	s.Metrics.Record(&r)
 }
 

@@ -47,6 +47,15 @@ type stream struct {
 	upIndex   int            // LB_REQUEST_ROUNDROBIN's position for this request, -1 before the first pick
 	rreq      router.Request // what the router sees (route.go)
 	rs        *routeScratch  // only for routes with header mutations
+	// retries (retry.go)
+	retry          *router.RetryPolicy
+	tryDeadline    time.Time // the attempt's deadline: route or per-try timeout
+	triedHosts     [maxTried]*upstream.Host
+	nTried         uint8
+	retries        uint8
+	retryHeld      uint8 // retry breaker slots to release
+	perTryTimeouts uint8
+	retryOverflow  bool
 	// for access logs, set only when the listener has some
 	upCluster  string
 	upLocal    string

@@ -76,6 +76,7 @@ type matcher struct {
 	re      *regexp.Regexp
 	headers []headerMatcher
 	query   []queryMatcher
+	vars    []varMatcher
 	dsl     []*dsl.Expression
 }
 
@@ -113,6 +114,9 @@ func (m *matcher) matchRest(v *view) bool {
 		if !m.query[i].match(v.query) {
 			return false
 		}
+	}
+	if len(m.vars) > 0 && !matchVariables(m.vars, v) {
+		return false
 	}
 	if len(m.dsl) > 0 {
 		return matchDSL(m.dsl, v)
@@ -168,43 +172,44 @@ type headerMatcher struct {
 }
 
 func (h *headerMatcher) match(v *view) bool {
-	var val []byte
-	switch h.src {
-	case srcField:
-		found := false
-		for _, f := range v.Headers {
-			if http1.EqualFold(f.Name, h.name) {
-				val, found = f.Value, true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	case srcMethod:
-		val = v.Method
-	case srcAuthority:
-		val = v.Host
-	case srcTarget:
-		val = v.Target
-	case srcPath:
-		val = v.path
-	case srcQuery:
-		if v.query == nil {
-			return false
-		}
-		val = v.query
-	case srcScheme:
-		if v.TLS {
-			val = httpsBytes
-		} else {
-			val = httpBytes
-		}
+	val, ok := h.value0(v)
+	if !ok {
+		return false
 	}
 	if h.re != nil {
 		return h.re.Match(val)
 	}
 	return string(val) == h.value
+}
+
+// value0 returns the value the matcher looks at; false when the request
+// has none.
+func (h *headerMatcher) value0(v *view) ([]byte, bool) {
+	switch h.src {
+	case srcField:
+		for _, f := range v.Headers {
+			if http1.EqualFold(f.Name, h.name) {
+				return f.Value, true
+			}
+		}
+		return nil, false
+	case srcMethod:
+		return v.Method, true
+	case srcAuthority:
+		return v.Host, true
+	case srcTarget:
+		return v.Target, true
+	case srcPath:
+		return v.path, true
+	case srcQuery:
+		return v.query, v.query != nil
+	case srcScheme:
+		if v.TLS {
+			return httpsBytes, true
+		}
+		return httpBytes, true
+	}
+	return nil, false
 }
 
 var httpBytes, httpsBytes = []byte("http"), []byte("https")
@@ -217,28 +222,8 @@ type queryMatcher struct {
 // match finds the first parameter named q.name in the raw query (Envoy:
 // pairs split at '&', values not decoded).
 func (q *queryMatcher) match(query []byte) bool {
-	for len(query) > 0 {
-		pair := query
-		query = nil
-		for i, c := range pair {
-			if c == '&' {
-				pair, query = pair[:i], pair[i+1:]
-				break
-			}
-		}
-		name, value := pair, []byte(nil)
-		for i, c := range pair {
-			if c == '=' {
-				name, value = pair[:i], pair[i+1:]
-				break
-			}
-		}
-		if len(pair) == 0 || string(name) != q.name {
-			continue
-		}
-		return q.sm == nil || q.sm.match(value)
-	}
-	return false
+	value, ok := queryParam(query, q.name)
+	return ok && (q.sm == nil || q.sm.match(value))
 }
 
 type stringKind uint8
@@ -359,6 +344,11 @@ func compileMatch(m *config.RouterMatch) (matcher, error) {
 		}
 		out.query = append(out.query, qm)
 	}
+	vars, err := compileVariables(m.Variables)
+	if err != nil {
+		return out, err
+	}
+	out.vars = vars
 	for _, d := range m.DslExpressions {
 		e, err := dsl.Compile(d.Expression)
 		if err != nil {

@@ -42,6 +42,12 @@ type Route struct {
 	hostHeader    string
 
 	reqHeaders, respHeaders *HeaderMutations
+
+	retry      *RetryPolicy
+	mirror     *mirror
+	hashes     []hashPolicy
+	metadata   map[string]string            // route metadata_match
+	weightedMD map[string]map[string]string // per weighted cluster, merged
 }
 
 var _ api.Route = (*Route)(nil)
@@ -332,5 +338,9 @@ func buildRoute(rc *config.RouteConfig, vh *VirtualHost) (*Route, error) {
 	r.hostRewrite = a.HostRewrite
 	r.autoHost = a.AutoHostRewrite
 	r.hostHeader = a.AutoHostRewriteHeader
+	r.retry = newRetryPolicy(a.RetryPolicy)
+	r.mirror = newMirror(rc.RequestMirrorPolicies)
+	r.hashes = newHashPolicies(a.HashPolicy)
+	r.newMetadataMatch(a)
 	return r, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"testing"
 
@@ -40,6 +41,19 @@ func TestUpdateKeepsUnchangedClusters(t *testing.T) {
 	}
 	if s.clusters.Get("b") != b || b.Hosts()[0].Address() != "127.0.0.1:4" {
 		t.Errorf("hosts update: same %t, hosts %v", s.clusters.Get("b") == b, b.Hosts())
+	}
+	// The EDS entry point does the same.
+	if err := s.UpdateClusterHosts("b", []config.HostConfig{{Address: "127.0.0.1:5", Weight: 3}, {Address: "127.0.0.1:6"}}); err != nil {
+		t.Fatal(err)
+	}
+	if hs := b.Hosts(); s.clusters.Get("b") != b || len(hs) != 2 || hs[0].Address() != "127.0.0.1:5" || hs[0].Weight() != 3 {
+		t.Errorf("UpdateClusterHosts: hosts %v", hs)
+	}
+	if err := s.UpdateClusterHosts("nope", nil); !errors.Is(err, config.ErrNoSuchResource) {
+		t.Errorf("unknown cluster: %v, want ErrNoSuchResource", err)
+	}
+	if err := s.UpdateClusterHosts("b", []config.HostConfig{{Address: "bad"}}); err == nil || len(b.Hosts()) != 2 {
+		t.Errorf("bad host accepted (%v); hosts now %v", err, b.Hosts())
 	}
 	// An update that changes nothing is accepted and rebuilds nothing.
 	if err := s.Update(&config.Update{Clusters: []config.ClusterConfig{s.RunningConfig().ClusterManager.Clusters[0]}}); err != nil {

@@ -119,6 +119,9 @@ type Cluster struct {
 	requests    atomic.Int64
 	retries     atomic.Int64
 
+	// stats count health checks and ejections (metrics read them).
+	stats ResilienceStats
+
 	health  *healthChecker
 	outlier *outlierDetector
 	dns     *dnsCluster
@@ -237,6 +240,19 @@ func (c *Cluster) Name() string { return c.name }
 // ORIGINAL_DST, none: its hosts are made per request). The slice must not
 // be modified.
 func (c *Cluster) Hosts() []*Host { return c.snap.Load().hosts }
+
+// ResilienceStats count a cluster's active health checks and outlier
+// ejections since the cluster was built.
+type ResilienceStats struct {
+	// HealthCheckAttempts, HealthCheckSuccesses and HealthCheckFailures
+	// count checks run, passed and failed.
+	HealthCheckAttempts, HealthCheckSuccesses, HealthCheckFailures atomic.Uint64
+	// Ejections counts hosts ejected by outlier detection.
+	Ejections atomic.Uint64
+}
+
+// Stats returns the cluster's health-check and ejection counters.
+func (c *Cluster) Stats() *ResilienceStats { return &c.stats }
 
 // ChooseHost asks the balancer for a host; nil when there is none. ctx may
 // carry metadata criteria (MetadataMatchContext), an original destination

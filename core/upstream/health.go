@@ -149,6 +149,12 @@ func (hc *healthChecker) run(ctx context.Context, h *Host) {
 		if ctx.Err() != nil {
 			return
 		}
+		hc.c.stats.HealthCheckAttempts.Add(1)
+		if err == nil {
+			hc.c.stats.HealthCheckSuccesses.Add(1)
+		} else {
+			hc.c.stats.HealthCheckFailures.Add(1)
+		}
 		st := h.st
 		failed := st.flags.Load()&flagFailedActiveHC != 0
 		if err == nil {

@@ -101,6 +101,10 @@ func TestHealthCheckTCP(t *testing.T) {
 	}
 
 	c.Close()
+	st := c.Stats()
+	if a, ok, f := st.HealthCheckAttempts.Load(), st.HealthCheckSuccesses.Load(), st.HealthCheckFailures.Load(); f < threshold || ok == 0 || a != ok+f {
+		t.Errorf("health check counters: %d attempts, %d passed, %d failed", a, ok, f)
+	}
 	data, err := os.ReadFile(logPath)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"github.com/seed405ffdea/mosn/pkg/hashkey"
 	"math"
 	"math/bits"
 	"slices"
@@ -14,27 +15,10 @@ import (
 // removing one host of n moves only about 1/n of the keys. A zero key (no
 // hash policy) picks a host at random. Hosts are identified by address.
 
-// hash64 is FNV-1a with a seed, finished by the splitmix64 mixer: a
-// stable hash of host keys, the same in every process.
-func hash64(b []byte, seed uint64) uint64 {
-	h := uint64(14695981039346656037) ^ (seed * 0x9e3779b97f4a7c15)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return mix64(h)
-}
+// hash64 and mix64 are the stable hash of host and request keys.
+func hash64(b []byte, seed uint64) uint64 { return hashkey.Bytes(b, seed) }
 
-// mix64 spreads a request's hash key over 64 bits, so that keys from a
-// weak hash (small integers) still land all over the table or ring.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
+func mix64(x uint64) uint64 { return hashkey.Mix(x) }
 
 // MaglevTableSize is the size of a Maglev lookup table, a prime (Envoy's
 // default): each of up to MaglevTableSize-1 hosts gets a share of its

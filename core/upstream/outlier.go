@@ -131,6 +131,7 @@ func (d *outlierDetector) eject(h *Host, enforcing uint32) bool {
 		return false
 	}
 	st.ejections.Add(1)
+	d.c.stats.Ejections.Add(1)
 	st.ejectedAt.Store(d.c.clock.Now().UnixNano())
 	st.consecutive5xx.Store(0)
 	st.consecutiveGateway.Store(0)

@@ -35,6 +35,9 @@ func TestOutlierEjectionAndReturn(t *testing.T) {
 	if !h.Ejected() || h.Healthy() {
 		t.Fatal("not ejected after 5 consecutive 5xx")
 	}
+	if n := c.Stats().Ejections.Load(); n != 1 {
+		t.Errorf("ejections counter %d, want 1", n)
+	}
 	for i := 0; i < 200; i++ {
 		if c.ChooseHost(nil) == h {
 			t.Fatal("an ejected host was chosen")
