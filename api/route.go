@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net"
 	"time"
 )
@@ -14,6 +15,15 @@ type Route interface {
 	ClusterName() string
 	// Timeout is the per-request timeout; zero means none.
 	Timeout() time.Duration
+}
+
+// PerFilterConfigRoute is an optional interface of a Route: MOSN's
+// per_filter_config, the configuration a route (else its virtual host)
+// gives the stream filter of that type for its requests.
+type PerFilterConfigRoute interface {
+	// PerFilterConfig returns the raw JSON for filter type name; false
+	// when neither the route nor its virtual host has one.
+	PerFilterConfig(name string) (json.RawMessage, bool)
 }
 
 // RequestInfo is a stream's bookkeeping, read by filters, access logs and
@@ -64,6 +74,9 @@ const (
 	// UpstreamRetryLimitExceeded (URX): the answer stands because the
 	// retries allowed were used up.
 	UpstreamRetryLimitExceeded
+	// UpstreamConnectionTermination (UC): the upstream closed the
+	// connection before a response (UR is a reset).
+	UpstreamConnectionTermination
 )
 
 // ResponseFlagNames are Envoy's abbreviations of the response flags, in
@@ -76,6 +89,7 @@ var ResponseFlagNames = [...]struct {
 	{UpstreamConnectionFailure, "UF"},
 	{UpstreamRequestTimeout, "UT"},
 	{UpstreamRemoteReset, "UR"},
+	{UpstreamConnectionTermination, "UC"},
 	{DownstreamConnectionTermination, "DC"},
 	{NoRouteFound, "NR"},
 	{UpstreamOverflow, "UO"},

@@ -246,6 +246,7 @@ func TestResponseFlags(t *testing.T) {
 		{api.DownstreamProtocolError, "DPE"},
 		{api.UpstreamProtocolError, "UPE"},
 		{api.UpstreamRetryLimitExceeded, "URX"},
+		{api.UpstreamConnectionTermination, "UC"},
 		{api.UpstreamConnectionFailure | api.UpstreamRemoteReset | api.UpstreamProtocolError, "UF,UR,UPE"},
 		{1 << 31, "-"}, // a flag this package does not know yet
 	}

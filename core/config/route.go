@@ -74,8 +74,9 @@ type VirtualHostConfig struct {
 	ResponseHeadersToAdd    []HeaderValueOption `json:"response_headers_to_add,omitempty"`
 	ResponseHeadersToRemove []string            `json:"response_headers_to_remove,omitempty"`
 
-	// Not supported yet.
-	PerFilterConfig json.RawMessage `json:"per_filter_config,omitempty"`
+	// PerFilterConfig gives stream filters, by type, configuration for
+	// the routes of this virtual host (a route's own entry wins).
+	PerFilterConfig map[string]json.RawMessage `json:"per_filter_config,omitempty"`
 }
 
 // RouteConfig is one route (MOSN: Router): a match and exactly one action:
@@ -90,9 +91,12 @@ type RouteConfig struct {
 	// of them) to another cluster, fire and forget.
 	RequestMirrorPolicies *RequestMirrorPolicy `json:"request_mirror_policies,omitempty"`
 
+	// PerFilterConfig gives stream filters, by type, configuration for
+	// this route's requests (api.PerFilterConfigRoute).
+	PerFilterConfig map[string]json.RawMessage `json:"per_filter_config,omitempty"`
+
 	// Not supported yet.
-	Metadata        json.RawMessage `json:"metadata,omitempty"`
-	PerFilterConfig json.RawMessage `json:"per_filter_config,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // RouterMatch selects requests. Every condition given must hold; an empty
@@ -238,9 +242,13 @@ type RouteAction struct {
 	// "mosn.lb" metadata has these values (subset load balancing).
 	MetadataMatch *HostMetadata `json:"metadata_match,omitempty"`
 
+	// ClusterVariable names a request variable (the names of
+	// match.variables) whose value is the cluster; a missing value or
+	// unknown cluster is answered with 503.
+	ClusterVariable string `json:"cluster_variable,omitempty"`
+
 	// Not supported yet.
 	UpstreamProtocol string `json:"upstream_protocol,omitempty"`
-	ClusterVariable  string `json:"cluster_variable,omitempty"`
 }
 
 // RetryPolicy is MOSN's retry_policy, which also takes Envoy's retry_on

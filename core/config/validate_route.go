@@ -51,9 +51,6 @@ func (v *validator) virtualHost(vh *VirtualHostConfig, path string, domains map[
 	if vh.RequireTLS != "" && !slices.Contains(requireTLSValues, vh.RequireTLS) {
 		return fieldErr(path+".require_tls", "unknown value %q (one of NONE, EXTERNAL_ONLY, ALL)%s", vh.RequireTLS, suggest(vh.RequireTLS, requireTLSValues))
 	}
-	if !rawIsZero(vh.PerFilterConfig) {
-		return notSupported(path+".per_filter_config", "")
-	}
 	if err := headerMutations(path, vh.RequestHeadersToAdd, vh.RequestHeadersToRemove, vh.ResponseHeadersToAdd, vh.ResponseHeadersToRemove); err != nil {
 		return err
 	}
@@ -103,8 +100,6 @@ func (v *validator) route(r *RouteConfig, path string) error {
 	switch {
 	case !rawIsZero(r.Metadata):
 		return notSupported(path+".metadata", "route metadata")
-	case !rawIsZero(r.PerFilterConfig):
-		return notSupported(path+".per_filter_config", "")
 	}
 	if mp := r.RequestMirrorPolicies; mp != nil {
 		p := path + ".request_mirror_policies"
@@ -126,7 +121,7 @@ func (v *validator) route(r *RouteConfig, path string) error {
 	}
 	// Exactly one action.
 	var actions []string
-	if a.ClusterName != "" || a.ClusterHeader != "" || len(a.WeightedClusters) > 0 {
+	if a.ClusterName != "" || a.ClusterHeader != "" || a.ClusterVariable != "" || len(a.WeightedClusters) > 0 {
 		actions = append(actions, "route")
 	}
 	if r.Redirect != nil {
@@ -159,13 +154,13 @@ func (v *validator) route(r *RouteConfig, path string) error {
 
 func (v *validator) routeAction(a *RouteAction, path string) error {
 	n := 0
-	for _, set := range []bool{a.ClusterName != "", a.ClusterHeader != "", len(a.WeightedClusters) > 0} {
+	for _, set := range []bool{a.ClusterName != "", a.ClusterHeader != "", a.ClusterVariable != "", len(a.WeightedClusters) > 0} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
-		return fieldErr(path, "cluster_name, cluster_header and weighted_clusters are mutually exclusive")
+		return fieldErr(path, "cluster_name, cluster_header, cluster_variable and weighted_clusters are mutually exclusive")
 	}
 	switch {
 	case a.ClusterName != "":
@@ -176,6 +171,7 @@ func (v *validator) routeAction(a *RouteAction, path string) error {
 		if err := checkHeaderName(a.ClusterHeader); err != nil {
 			return fieldErr(path+".cluster_header", "%v", err)
 		}
+	case a.ClusterVariable != "":
 	default:
 		if err := v.weightedClusters(a.WeightedClusters, path+".weighted_clusters"); err != nil {
 			return err
@@ -492,8 +488,6 @@ func routeActionUnsupported(a *RouteAction, path string) error {
 	switch {
 	case a.UpstreamProtocol != "":
 		return notSupported(path+".upstream_protocol", "")
-	case a.ClusterVariable != "":
-		return notSupported(path+".cluster_variable", "")
 	}
 	return nil
 }

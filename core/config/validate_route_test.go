@@ -55,7 +55,7 @@ func TestValidateRouteErrors(t *testing.T) {
 		{"route and redirect", []edit{set(route+"redirect", obj(t, `{}`))}, pRoute + ": route, redirect and direct_response are mutually exclusive, got route and redirect", false},
 		{"redirect and direct", append(withAction("redirect"), set(route+"redirect", obj(t, `{}`)), set(route+"direct_response", obj(t, `{"status": 200}`))),
 			pRoute + ": route, redirect and direct_response are mutually exclusive, got redirect and direct_response", false},
-		{"two cluster specifiers", []edit{set(route+"route.cluster_header", "x-cluster")}, pRoute + ".route: cluster_name, cluster_header and weighted_clusters are mutually exclusive", false},
+		{"two cluster specifiers", []edit{set(route+"route.cluster_header", "x-cluster")}, pRoute + ".route: cluster_name, cluster_header, cluster_variable and weighted_clusters are mutually exclusive", false},
 		{"bad cluster header", []edit{set(route+"route", obj(t, `{"cluster_header": "x cluster"}`))}, pRoute + `.route.cluster_header: invalid header name "x cluster"`, false},
 
 		// weighted_clusters
@@ -93,7 +93,7 @@ func TestValidateRouteErrors(t *testing.T) {
 		{"require_tls value", []edit{set(vh+"require_tls", "all")}, pV + `.require_tls: unknown value "all" (one of NONE, EXTERNAL_ONLY, ALL) (did you mean "ALL"?)`, false},
 		{"two wildcards", []edit{set(vh+"domains", obj(t, `["*.example.*"]`))}, pV + `.domains[0]: invalid domain "*.example.*": a wildcard is only allowed as the first or the last character`, false},
 		{"lone star with port", []edit{set(vh+"domains", obj(t, `["*:80"]`))}, "", false},
-		{"vh per_filter_config", []edit{set(vh+"per_filter_config", obj(t, `{"a": {"b": 1}}`))}, pV + ".per_filter_config: not supported yet", true},
+		{"vh per_filter_config", []edit{set(vh+"per_filter_config", obj(t, `{"a": {"b": 1}}`))}, "", false},
 
 		// header mutations
 		{"add without header", []edit{set(route+"route.request_headers_to_add", obj(t, `[{"append": true}]`))}, pRoute + ".route.request_headers_to_add[0].header: required", false},
@@ -134,9 +134,9 @@ func TestValidateRouteErrors(t *testing.T) {
 		{"mirror", []edit{set(route+"request_mirror_policies", obj(t, `{"cluster": "c1", "percent": 100}`))}, "", false},
 
 		// still refused
-		{"cluster variable", []edit{set(route+"route.cluster_variable", "x")}, pRoute + ".route.cluster_variable: not supported yet", true},
+		{"cluster variable", []edit{set(route+"route.cluster_name", ""), set(route+"route.cluster_variable", "http_header_x-cluster")}, "", false},
 		{"upstream protocol", []edit{set(route+"route.upstream_protocol", "Http2")}, pRoute + ".route.upstream_protocol: not supported yet", true},
-		{"route per_filter_config", []edit{set(route+"per_filter_config", obj(t, `{"a": {"b": 1}}`))}, pRoute + ".per_filter_config: not supported yet", true},
+		{"route per_filter_config", []edit{set(route+"per_filter_config", obj(t, `{"a": {"b": 1}}`))}, "", false},
 		{"route metadata", []edit{set(route+"metadata", obj(t, `{"filter_metadata": {"mosn.lb": {"v": "1"}}}`))}, pRoute + ".metadata: route metadata is not supported yet", true},
 	}
 	for _, tt := range tests {

@@ -453,7 +453,7 @@ func (c *Cluster) record(r *Request, ms float64) {
 	if timeout {
 		c.timeout.Add(1)
 	}
-	if fl&api.UpstreamRemoteReset != 0 {
+	if fl&(api.UpstreamRemoteReset|api.UpstreamConnectionTermination) != 0 {
 		c.rxReset.Add(1)
 	}
 	if fl&api.UpstreamProtocolError != 0 {
@@ -463,7 +463,7 @@ func (c *Cluster) record(r *Request, ms float64) {
 	c.rx.Add(r.BytesSent)
 	if hm := c.host(r.Host); hm != nil {
 		hm.rqTotal.Add(1)
-		if r.Status >= 500 || fl&(api.UpstreamConnectionFailure|api.UpstreamRemoteReset|api.UpstreamRequestTimeout|api.UpstreamProtocolError) != 0 {
+		if r.Status >= 500 || fl&(api.UpstreamConnectionFailure|api.UpstreamRemoteReset|api.UpstreamConnectionTermination|api.UpstreamRequestTimeout|api.UpstreamProtocolError) != 0 {
 			hm.rqError.Add(1)
 		} else {
 			hm.rqSuccess.Add(1)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/proxy"
+	"github.com/seed405ffdea/mosn/core/upstream"
 )
 
 // phaseFilter records the phase it ran in and acts on the request.
@@ -143,5 +144,45 @@ func TestStreamFilterPhases(t *testing.T) {
 	}
 	if o.hits.Load() != hits {
 		t.Fatal("hijacked request reached the upstream")
+	}
+}
+
+// tagFilter copies its per_filter_config ("tag") into a request header.
+type tagFilter struct {
+	h api.StreamReceiverFilterHandler
+}
+
+func (f *tagFilter) SetReceiveFilterHandler(h api.StreamReceiverFilterHandler) { f.h = h }
+func (f *tagFilter) OnDestroy()                                                {}
+func (f *tagFilter) OnReceive(ctx context.Context, h api.HeaderMap, _ api.IoBuffer, _ api.HeaderMap) api.StreamFilterStatus {
+	if pr, ok := f.h.Route().(api.PerFilterConfigRoute); ok {
+		if c, ok := pr.PerFilterConfig("tag"); ok {
+			h.Set("X-Tag", string(c))
+		}
+	}
+	return api.StreamFilterContinue
+}
+
+type tagFactory struct{}
+
+func (tagFactory) CreateFilterChain(ctx context.Context, cb api.StreamFilterChainFactoryCallbacks) {
+	cb.AddStreamReceiverFilter(&tagFilter{}, api.AfterRoute)
+}
+
+func TestPerFilterConfigReachesFilters(t *testing.T) {
+	a := echoOrigin(t, "a")
+	addr := startRoutedWith(t, `{"router_config_name": "r", "virtual_hosts": [{"domains": ["*"],
+		"per_filter_config": {"tag": "host"},
+		"routers": [
+		{"match": {"prefix": "/own"}, "route": {"cluster_name": "a"}, "per_filter_config": {"tag": {"v": 1}}},
+		{"match": {"prefix": "/"}, "route": {"cluster_name": "a"}}]}]}`,
+		map[string][]upstream.HostOptions{"a": hosts(a.addr())}, nil,
+		func(o *proxy.Options) { o.StreamFilters = []api.StreamFilterChainFactory{tagFactory{}} })
+	c := client(t)
+	if resp, _ := get(t, c, "http://"+addr+"/own"); resp.Header.Get("Echo-X-Tag") != `{"v":1}` {
+		t.Errorf("route config: %q", resp.Header.Get("Echo-X-Tag"))
+	}
+	if resp, _ := get(t, c, "http://"+addr+"/other"); resp.Header.Get("Echo-X-Tag") != `"host"` {
+		t.Errorf("virtual host config: %q", resp.Header.Get("Echo-X-Tag"))
 	}
 }

@@ -230,7 +230,11 @@ func (s *serverConn) exchange(uc *upstream.UpConn, first []byte, canRetry bool) 
 			if s.up.len() == 0 && canRetry && uc.Reused && !st.streamed && st.bodyDone {
 				return errRetry
 			}
-			return s.upstreamFailed(uc, 502, api.UpstreamRemoteReset, bodyReset, router.RetryReset)
+			flag := api.UpstreamRemoteReset
+			if errors.Is(rerr, io.EOF) {
+				flag = api.UpstreamConnectionTermination
+			}
+			return s.upstreamFailed(uc, 502, flag, bodyReset, router.RetryReset)
 		}
 	}
 	if upgrade && s.resp.Status == 101 {

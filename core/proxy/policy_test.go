@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +196,29 @@ func TestHealthCheckMovesTrafficOffAKilledHost(t *testing.T) {
 		if resp.StatusCode != 200 || body != "b" {
 			t.Fatalf("request %d after the host was marked unhealthy: %d %q", i, resp.StatusCode, body)
 		}
+	}
+}
+
+func TestCircuitBreakerOverflowIs503AtOnce(t *testing.T) {
+	slow, entered, release := heldOrigin(t, "slow")
+	var st proxy.Stats
+	addr := startRoutedWith(t, `{"router_config_name": "r", "virtual_hosts": [{"domains": ["*"], "routers": [
+		{"match": {"prefix": "/"}, "route": {"cluster_name": "c"}}]}]}`,
+		map[string][]upstream.HostOptions{"c": hosts(slow.addr())},
+		func(_ string, o *upstream.ClusterOptions) { o.MaxRequests = 1 }, func(o *proxy.Options) { o.Stats = &st })
+	c := client(t)
+	done := getAsync(c, "http://"+addr+"/")
+	waitEntered(t, entered, "the first request never reached the upstream")
+	// The breaker is full: the next request is refused without waiting.
+	rc := dialRaw(t, addr)
+	rc.SetDeadline(time.Now().Add(2 * time.Second)) // far below the held request's 5 s
+	rc.send(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	resp, body := rc.response(t, "GET")
+	if resp.StatusCode != 503 || !strings.Contains(body, "overflow") {
+		t.Errorf("over the limit: %d %q, want 503 overflow", resp.StatusCode, body)
+	}
+	release()
+	if code := <-done; code != 200 {
+		t.Errorf("the held request: %d", code)
 	}
 }

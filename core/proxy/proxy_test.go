@@ -340,17 +340,46 @@ func TestUpstreamDownIs503(t *testing.T) {
 }
 
 func TestUpstreamResetBeforeHeadersIs502(t *testing.T) {
-	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		conn, _, _ := w.(http.Hijacker).Hijack()
-		conn.(*net.TCPConn).SetLinger(0)
-		conn.Close()
-	})
-	addr := startProxy(t, o.addr(), proxyConf{})
-	c := dialRaw(t, addr)
-	c.send(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, body := c.response(t, "GET")
-	if resp.StatusCode != 502 {
-		t.Fatalf("got %d %q, want 502", resp.StatusCode, body)
+	// A reset (RST) is UR; a plain close before any response byte is UC.
+	for _, tc := range []struct {
+		name, flag string
+		linger     bool
+	}{{"reset", "UR", true}, {"close", "UC", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				if tc.linger {
+					conn.(*net.TCPConn).SetLinger(0)
+				}
+				conn.Close()
+			})
+			path := t.TempDir() + "/access.log"
+			l, err := accesslog.New(path, "%RESPONSE_CODE% %RESPONSE_FLAGS%", mlog.DefaultRoller())
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats := &proxy.Stats{}
+			addr := startProxy(t, o.addr(), proxyConf{opts: func(o *proxy.Options) {
+				o.AccessLogs = []*accesslog.Logger{l}
+				o.Stats = stats
+			}})
+			c := dialRaw(t, addr)
+			c.send(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, body := c.response(t, "GET")
+			if resp.StatusCode != 502 {
+				t.Fatalf("got %d %q, want 502", resp.StatusCode, body)
+			}
+			for deadline := time.Now().Add(5 * time.Second); stats.Requests.Load() != 1 || stats.Active.Load() != 0; {
+				if time.Now().After(deadline) {
+					t.Fatal("request not finished")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			l.Close()
+			if b, _ := os.ReadFile(path); strings.TrimSpace(string(b)) != "502 "+tc.flag {
+				t.Errorf("access log %q, want \"502 %s\"", b, tc.flag)
+			}
+		})
 	}
 }
 

@@ -23,6 +23,52 @@ func statusOrigin(t *testing.T, name string, status int) *origin {
 	})
 }
 
+// heldOrigin answers name once release is closed (or after 5 s); entered
+// receives a value as each request arrives.
+func heldOrigin(t *testing.T, name string) (o *origin, entered <-chan struct{}, release func()) {
+	in := make(chan struct{}, 8)
+	rel := make(chan struct{})
+	o = newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		in <- struct{}{}
+		select {
+		case <-rel:
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, name)
+	})
+	var once sync.Once
+	release = func() { once.Do(func() { close(rel) }) }
+	t.Cleanup(release)
+	return o, in, release
+}
+
+// getAsync sends GET url in the background; the channel gets the status,
+// 0 on error.
+func getAsync(c *http.Client, url string) <-chan int {
+	ch := make(chan int, 1)
+	go func() {
+		resp, err := c.Get(url)
+		if err != nil {
+			ch <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		ch <- resp.StatusCode
+	}()
+	return ch
+}
+
+// waitEntered waits for a request to reach a heldOrigin.
+func waitEntered(t *testing.T, entered <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal(what)
+	}
+}
+
 func retryTable(policy string) string {
 	return `{"router_config_name": "r", "virtual_hosts": [{"domains": ["*"], "routers": [
 		{"match": {"prefix": "/"}, "route": {"cluster_name": "c", "timeout": "5s", "retry_policy": ` + policy + `}}]}]}`
@@ -141,15 +187,7 @@ func TestRetryConnectFailure(t *testing.T) {
 }
 
 func TestRetryPerTryTimeout(t *testing.T) {
-	release := make(chan struct{})
-	slow := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-time.After(5 * time.Second):
-		}
-		io.WriteString(w, "slow")
-	})
-	t.Cleanup(func() { close(release) })
+	slow, _, _ := heldOrigin(t, "slow")
 	fast := statusOrigin(t, "fast", 200)
 	addr := startRoutedWith(t, retryTable(`{"retry_on": true, "retry_timeout": "200ms"}`),
 		map[string][]upstream.HostOptions{"c": hosts(slow.addr(), fast.addr())}, useLB(upstream.LBRoundRobin), nil)
@@ -184,16 +222,7 @@ func TestRetriesUsedUpAnswerStands(t *testing.T) {
 
 func TestRetryBreakerLimitsRetries(t *testing.T) {
 	a := statusOrigin(t, "a", 503)
-	release := make(chan struct{})
-	entered := make(chan struct{}, 4)
-	b := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		entered <- struct{}{}
-		select {
-		case <-release:
-		case <-time.After(5 * time.Second):
-		}
-		io.WriteString(w, "b")
-	})
+	b, entered, release := heldOrigin(t, "b")
 	var st proxy.Stats
 	addr := startRoutedWith(t, retryTable(`{"retry_on": true}`),
 		map[string][]upstream.HostOptions{"c": hosts(a.addr(), b.addr())},
@@ -204,28 +233,14 @@ func TestRetryBreakerLimitsRetries(t *testing.T) {
 	c := client(t)
 	// The first request fails on a and its retry waits on b, holding the
 	// cluster's only retry slot.
-	first := make(chan int, 1)
-	go func() {
-		resp, err := c.Get("http://" + addr + "/")
-		if err != nil {
-			first <- 0
-			return
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		first <- resp.StatusCode
-	}()
-	select {
-	case <-entered:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the retry never reached b")
-	}
+	first := getAsync(c, "http://"+addr+"/")
+	waitEntered(t, entered, "the retry never reached b")
 	// The second fails on a too, and its retry is refused: a's 503 stands.
 	resp, body := get(t, c, "http://"+addr+"/")
 	if resp.StatusCode != 503 || body != "a" {
 		t.Errorf("second request: %d %q, want a's 503 (retry breaker open)", resp.StatusCode, body)
 	}
-	close(release)
+	release()
 	if code := <-first; code != 200 {
 		t.Errorf("first request: %d, want 200 after its retry", code)
 	}

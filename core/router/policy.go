@@ -1,6 +1,7 @@
 package router
 
 import (
+	"encoding/json"
 	"math/bits"
 	"net"
 	"strings"
@@ -282,4 +283,31 @@ func (r *Route) newMetadataMatch(a *config.RouteAction) {
 		}
 		r.weightedMD[wc.Cluster.Name] = merged
 	}
+}
+
+// PerFilterConfig implements api.PerFilterConfigRoute: the route's
+// per_filter_config entry for the filter type name, else its virtual
+// host's.
+func (r *Route) PerFilterConfig(name string) (json.RawMessage, bool) {
+	c, ok := r.perFilter[name]
+	return c, ok
+}
+
+// mergeConfigs returns route's entries over vhost's; nil when both are
+// empty.
+func mergeConfigs(route, vhost map[string]json.RawMessage) map[string]json.RawMessage {
+	if len(route) == 0 {
+		return vhost
+	}
+	if len(vhost) == 0 {
+		return route
+	}
+	m := make(map[string]json.RawMessage, len(route)+len(vhost))
+	for k, v := range vhost {
+		m[k] = v
+	}
+	for k, v := range route {
+		m[k] = v
+	}
+	return m
 }

@@ -160,3 +160,37 @@ func TestMetadataMatchAndMirror(t *testing.T) {
 		t.Error("mirror without a policy")
 	}
 }
+
+func TestClusterVariableAndPerFilterConfig(t *testing.T) {
+	tb := load(t, `{"router_config_name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"],
+		"per_filter_config": {"auth": {"mode": "host"}, "rate": {"rps": 1}},
+		"routers": [
+		{"match": {"prefix": "/h"}, "route": {"cluster_variable": "http_header_x-cluster"}, "per_filter_config": {"auth": {"mode": "route"}}},
+		{"match": {"prefix": "/q"}, "route": {"cluster_variable": "http_arg_c"}},
+		{"match": {"prefix": "/"}, "route": {"cluster_name": "a"}}]}]}`)
+	for _, c := range []struct {
+		req  *Request
+		want string
+	}{
+		{req("GET h /h", "X-Cluster: b"), "cluster b"},
+		{req("GET h /h"), "cluster "},
+		{req("GET h /q?c=c&d=1"), "cluster c"},
+	} {
+		if got := decision(tb.Match(c.req), c.req); got != c.want {
+			t.Errorf("%s %v: %s, want %s", c.req.Target, c.req.Headers, got, c.want)
+		}
+	}
+	rt := tb.Match(req("GET h /h"))
+	if c, ok := rt.PerFilterConfig("auth"); !ok || string(c) != `{"mode":"route"}` {
+		t.Errorf("route's own entry: %s %v", c, ok)
+	}
+	if c, ok := rt.PerFilterConfig("rate"); !ok || string(c) != `{"rps":1}` {
+		t.Errorf("the virtual host's entry: %s %v", c, ok)
+	}
+	if _, ok := rt.PerFilterConfig("none"); ok {
+		t.Error("an entry nobody configured")
+	}
+	if c, ok := tb.Match(req("GET h /x")).PerFilterConfig("auth"); !ok || string(c) != `{"mode":"host"}` {
+		t.Errorf("a route without its own: %s %v", c, ok)
+	}
+}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -43,6 +44,9 @@ type Route struct {
 
 	reqHeaders, respHeaders *HeaderMutations
 
+	clusterVar *varMatcher // cluster_variable
+	perFilter  map[string]json.RawMessage
+
 	retry      *RetryPolicy
 	mirror     *mirror
 	hashes     []hashPolicy
@@ -62,8 +66,9 @@ type DirectResponse struct {
 func (r *Route) Name() string { return r.name }
 
 // ClusterName implements api.Route: the configured cluster_name; empty for
-// cluster_header and weighted_clusters routes, whose cluster is chosen
-// per request (Cluster), and for direct responses and redirects.
+// cluster_header, cluster_variable and weighted_clusters routes, whose
+// cluster is chosen per request (Cluster), and for direct responses and
+// redirects.
 func (r *Route) ClusterName() string { return r.cluster }
 
 // Timeout implements api.Route.
@@ -73,8 +78,8 @@ func (r *Route) Timeout() time.Duration { return r.timeout }
 func (r *Route) VirtualHost() *VirtualHost { return r.vh }
 
 // Cluster returns the cluster for req: cluster_name, the value of the
-// cluster_header (empty when the request lacks it; the string aliases
-// req.Headers) or a pick among weighted_clusters.
+// cluster_header or cluster_variable (empty when the request lacks it;
+// the string aliases req) or a pick among weighted_clusters.
 func (r *Route) Cluster(req *Request) string {
 	switch {
 	case r.weighted != nil:
@@ -82,6 +87,13 @@ func (r *Route) Cluster(req *Request) string {
 	case r.clusterHeader != "":
 		if v, ok := header(req.Headers, r.clusterHeader); ok {
 			return unsafe.String(unsafe.SliceData(v), len(v))
+		}
+		return ""
+	case r.clusterVar != nil:
+		v := view{Request: req}
+		v.path, v.query = SplitTarget(req.Target)
+		if b, ok := r.clusterVar.get(&v); ok {
+			return unsafe.String(unsafe.SliceData(b), len(b))
 		}
 		return ""
 	}
@@ -309,6 +321,12 @@ func buildRoute(rc *config.RouteConfig, vh *VirtualHost) (*Route, error) {
 		r.cluster = a.ClusterName
 	case a.ClusterHeader != "":
 		r.clusterHeader = a.ClusterHeader
+	case a.ClusterVariable != "":
+		vm, err := compileVariables([]config.VariableMatcher{{Name: a.ClusterVariable}})
+		if err != nil {
+			return nil, err
+		}
+		r.clusterVar = &vm[0]
 	case len(a.WeightedClusters) > 0:
 		w := &weighted{}
 		for _, wc := range a.WeightedClusters {

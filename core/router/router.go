@@ -110,6 +110,7 @@ func Build(rc config.RouterConfig) (*Table, error) {
 			if err != nil {
 				return fail(rpath+".route.response_headers_to_add", err)
 			}
+			r.perFilter = mergeConfigs(rc.PerFilterConfig, vc.PerFilterConfig)
 			r.reqHeaders, r.respHeaders = hostReq, hostResp
 			if len(rReq) > 0 {
 				r.reqHeaders = merge(rReq, vReq, tReq)

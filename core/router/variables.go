@@ -94,18 +94,20 @@ func matchVariables(ms []varMatcher, v *view) bool {
 	return result
 }
 
-func (m *varMatcher) match(v *view) bool {
-	var val []byte
-	var ok bool
+// get returns the variable's value; false when the request has none.
+func (m *varMatcher) get(v *view) ([]byte, bool) {
 	switch m.src {
 	case srcCookie:
-		val, ok = cookie(v.Headers, m.name)
+		return cookie(v.Headers, m.name)
 	case srcArg:
-		val, ok = queryParam(v.query, m.name)
-	default:
-		hm := headerMatcher{name: m.name, src: m.src}
-		val, ok = hm.value0(v)
+		return queryParam(v.query, m.name)
 	}
+	hm := headerMatcher{name: m.name, src: m.src}
+	return hm.value0(v)
+}
+
+func (m *varMatcher) match(v *view) bool {
+	val, ok := m.get(v)
 	switch {
 	case !ok:
 		return false
