@@ -227,7 +227,8 @@ func TestRetryBreakerLimitsRetries(t *testing.T) {
 	addr := startRoutedWith(t, retryTable(`{"retry_on": true}`),
 		map[string][]upstream.HostOptions{"c": hosts(a.addr(), b.addr())},
 		func(_ string, o *upstream.ClusterOptions) {
-			o.LBType = upstream.LBRoundRobin
+			// Every request starts on a, its retry goes to b.
+			o.LBType = upstream.LBRequestRoundRobin
 			o.MaxRetries = 1 // one retry in flight at a time
 		}, func(o *proxy.Options) { o.Stats = &st })
 	c := client(t)
