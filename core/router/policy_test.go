@@ -194,3 +194,26 @@ func TestClusterVariableAndPerFilterConfig(t *testing.T) {
 		t.Errorf("a route without its own: %s %v", c, ok)
 	}
 }
+
+func BenchmarkRouteHashKey(b *testing.B) {
+	tb := load(b, `{"router_config_name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routers": [
+		{"match": {"prefix": "/"}, "route": {"cluster_name": "a", "hash_policy": [{"header": {"key": "x-user"}}, {"http_cookie": {"name": "sid"}}, {"source_ip": {}}]}}]}]}`)
+	r := req("GET h /", "User-Agent: bench", "X-User: alice", "Cookie: theme=dark; sid=abc123")
+	rt := tb.Match(r)
+	a := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1000}
+	b.ReportAllocs()
+	for b.Loop() {
+		rt.HashKey(r, a)
+	}
+}
+
+func BenchmarkMatchVariables(b *testing.B) {
+	tb := load(b, `{"router_config_name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routers": [
+		{"match": {"prefix": "/", "variables": [{"name": "http_header_x-env", "value": "gray", "model": "or"}, {"name": "http_cookie_env", "value": "gray"}]}, "route": {"cluster_name": "a"}},
+		{"match": {"prefix": "/"}, "route": {"cluster_name": "b"}}]}]}`)
+	r := req("GET h /x", "User-Agent: bench", "Cookie: a=1; env=gray")
+	b.ReportAllocs()
+	for b.Loop() {
+		tb.Match(r)
+	}
+}
