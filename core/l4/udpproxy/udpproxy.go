@@ -219,8 +219,10 @@ func (s *session) toUpstream(conn api.Connection, up *net.UDPConn, rx *atomic.Ui
 	if window <= 0 {
 		window = o.IdleTimeout
 	}
+	// The deadline is moved once per window, not per datagram: a busy
+	// session pays nothing for the idle check.
+	conn.SetReadDeadline(time.Now().Add(window))
 	for {
-		conn.SetReadDeadline(time.Now().Add(window))
 		var bp *[]byte
 		var err error
 		if dr != nil {
@@ -238,6 +240,7 @@ func (s *session) toUpstream(conn api.Connection, up *net.UDPConn, rx *atomic.Ui
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				if time.Duration(time.Now().UnixNano()-s.last.Load()) < o.IdleTimeout {
+					conn.SetReadDeadline(time.Now().Add(window))
 					continue
 				}
 				return true
@@ -260,6 +263,13 @@ func (s *session) toUpstream(conn api.Connection, up *net.UDPConn, rx *atomic.Ui
 // the pool only when a datagram is there.
 func (s *session) fromUpstream(up *net.UDPConn, conn api.Connection, tx *atomic.Uint64) {
 	st := s.opts.Stats
+	// Without write filters the datagram goes straight to the session's
+	// socket (Connection.Write's variadic slice would cost an allocation).
+	write := func(p []byte) error { return conn.Write(p) }
+	if nc, ok := conn.(*network.Conn); ok && !nc.WriteFiltered() {
+		raw := nc.RawConn()
+		write = func(p []byte) error { _, err := raw.Write(p); return err }
+	}
 	rc, err := up.SyscallConn()
 	if err != nil {
 		return
@@ -270,7 +280,7 @@ func (s *session) fromUpstream(up *net.UDPConn, conn api.Connection, tx *atomic.
 	read := func(fd uintptr) bool {
 		bp = buffer.GetBytes(maxDatagram)
 		for {
-			n, _, rerr = syscall.Recvfrom(int(fd), *bp, 0)
+			n, rerr = syscall.Read(int(fd), *bp) // connected: no address
 			if rerr == syscall.EINTR {
 				continue
 			}
@@ -297,7 +307,7 @@ func (s *session) fromUpstream(up *net.UDPConn, conn api.Connection, tx *atomic.
 			continue
 		}
 		s.touch()
-		if err := conn.Write((*bp)[:n]); err != nil {
+		if err := write((*bp)[:n]); err != nil {
 			buffer.PutBytes(bp)
 			bp = nil
 			if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {

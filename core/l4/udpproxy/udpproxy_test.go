@@ -225,3 +225,23 @@ func TestUDPProxyMaxSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A datagram round trip allocates nothing in the proxy once warm.
+func TestDatagramAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	ln, _ := startUDPProxy(t, plainEcho(t), udpproxy.Options{})
+	c := client(t, ln.Addr().String())
+	msg, buf := make([]byte, 512), make([]byte, 2048)
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	avg := testing.AllocsPerRun(2000, func() {
+		c.Write(msg)
+		if _, err := c.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if avg >= 0.5 {
+		t.Fatalf("%.2f allocations per datagram round trip, want 0", avg)
+	}
+}
