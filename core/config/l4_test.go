@@ -3,7 +3,9 @@ package config
 import (
 	"encoding/json"
 	"net/netip"
+	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -165,6 +167,38 @@ func TestParseCIDR(t *testing.T) {
 	for _, bad := range []string{"", "10.0.0.0/", "::ffff:10.0.0.0/8", "1.2.3.4/-1"} {
 		if _, err := ParseCIDR(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestL4DocExamples loads every ```json listener of docs/l4.md as a
+// listener of a config that has the clusters it names.
+func TestL4DocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/l4.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	in, body := false, []string(nil)
+	for _, line := range strings.Split(string(doc), "\n") {
+		switch {
+		case !in && line == "```json":
+			in, body = true, nil
+		case in && line == "```":
+			blocks = append(blocks, strings.Join(body, "\n"))
+			in = false
+		case in:
+			body = append(body, line)
+		}
+	}
+	if len(blocks) != 3 {
+		t.Fatalf("%d json examples, want 3", len(blocks))
+	}
+	clusters := `{"clusters": [` + strings.Join([]string{`{"name": "pg_primary"}`, `{"name": "pg_reporting"}`, `{"name": "pg_local"}`, `{"name": "resolvers"}`, `{"name": "app"}`}, ",") + `]}`
+	for i, b := range blocks {
+		text := `{"servers": [{"listeners": [` + b + `]}], "cluster_manager": ` + clusters + `}`
+		if _, err := load([]byte(text), "l4.md", Builtins()); err != nil {
+			t.Errorf("example %d: %v", i, err)
 		}
 	}
 }
