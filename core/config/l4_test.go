@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"reflect"
@@ -201,4 +202,38 @@ func TestL4DocExamples(t *testing.T) {
 			t.Errorf("example %d: %v", i, err)
 		}
 	}
+}
+
+// FuzzL4Addresses feeds arbitrary text to the route parsers: they must
+// not panic; a CIDR they accept is masked and reads back the same; a port
+// list they accept has ordered ranges and reads back the same.
+func FuzzL4Addresses(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "10.1.2.3", "::1", "::ffff:10.0.0.0/104", "2001:db8::/32", "1.2.3.4/33", "", "80", "80,443", "8000-8080,9000", "5-4", " 1 , 2-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if p, err := ParseCIDR(s); err == nil {
+			if !p.IsValid() || p != p.Masked() || p.Addr().Is4In6() {
+				t.Fatalf("%q: accepted as %v", s, p)
+			}
+			if q, err := ParseCIDR(p.String()); err != nil || q != p {
+				t.Fatalf("%q: %v reads back as %v %v", s, p, q, err)
+			}
+		}
+		rs, err := ParsePorts(s)
+		if err != nil {
+			return
+		}
+		var parts []string
+		for _, r := range rs {
+			if r.Min > r.Max {
+				t.Fatalf("%q: range %v", s, r)
+			}
+			parts = append(parts, fmt.Sprintf("%d-%d", r.Min, r.Max))
+		}
+		back, err := ParsePorts(strings.Join(parts, ","))
+		if err != nil || !reflect.DeepEqual(back, rs) {
+			t.Fatalf("%q: %v reads back as %v %v", s, rs, back, err)
+		}
+	})
 }
