@@ -12,17 +12,24 @@ import (
 // l4Filter builds the built-in L4 filters (tcp_proxy, udp_proxy) of a
 // validated listener config; ok is false for other filter types.
 func (s *Server) l4Filter(lc config.ListenerConfig, fc config.FilterConfig, logs []*accesslog.Logger) (_ api.NetworkFilterChainFactory, ok bool, err error) {
+	var cluster, prefix string
+	var routes []config.StreamRouteConfig
 	switch {
 	case fc.TCPProxy != nil:
-		p := fc.TCPProxy
-		r, err := l4.NewRouter(p.Cluster, p.Routes)
-		if err != nil {
-			return nil, true, err
-		}
-		prefix := p.StatPrefix
-		if prefix == "" {
-			prefix = lc.Name
-		}
+		cluster, prefix, routes = fc.TCPProxy.Cluster, fc.TCPProxy.StatPrefix, fc.TCPProxy.Routes
+	case fc.UDPProxy != nil:
+		cluster, prefix, routes = fc.UDPProxy.Cluster, fc.UDPProxy.StatPrefix, fc.UDPProxy.Routes
+	default:
+		return nil, false, nil
+	}
+	r, err := l4.NewRouter(cluster, routes)
+	if err != nil {
+		return nil, true, err
+	}
+	if prefix == "" {
+		prefix = lc.Name
+	}
+	if p := fc.TCPProxy; p != nil {
 		return tcpproxy.NewFactory(tcpproxy.Options{
 			StatPrefix:         prefix,
 			Router:             r,
@@ -33,26 +40,16 @@ func (s *Server) l4Filter(lc config.ListenerConfig, fc config.FilterConfig, logs
 			Metrics:            s.metrics,
 			Logger:             s.log,
 		}), true, nil
-	case fc.UDPProxy != nil:
-		p := fc.UDPProxy
-		r, err := l4.NewRouter(p.Cluster, p.Routes)
-		if err != nil {
-			return nil, true, err
-		}
-		prefix := p.StatPrefix
-		if prefix == "" {
-			prefix = lc.Name
-		}
-		return udpproxy.NewFactory(udpproxy.Options{
-			StatPrefix:  prefix,
-			Router:      r,
-			Clusters:    s.clusters,
-			IdleTimeout: p.IdleTimeout.Duration,
-			MaxSessions: int(p.MaxSessions),
-			AccessLogs:  logs,
-			Metrics:     s.metrics,
-			Logger:      s.log,
-		}), true, nil
 	}
-	return nil, false, nil
+	p := fc.UDPProxy
+	return udpproxy.NewFactory(udpproxy.Options{
+		StatPrefix:  prefix,
+		Router:      r,
+		Clusters:    s.clusters,
+		IdleTimeout: p.IdleTimeout.Duration,
+		MaxSessions: int(p.MaxSessions),
+		AccessLogs:  logs,
+		Metrics:     s.metrics,
+		Logger:      s.log,
+	}), true, nil
 }

@@ -71,38 +71,30 @@ func newPipe(conn api.Connection, upRaw net.Conn, idle time.Duration) *pipe {
 	readRaw := nc != nil && !nc.Inspected()
 	writeRaw := nc != nil && !nc.WriteFiltered()
 
-	p.down = direction{
-		setDeadline: conn.SetReadDeadline,
-		closeWrite:  func() error { return closeWrite(upRaw) },
-		done:        make(chan struct{}),
+	var downSrc io.Reader = downRaw
+	if !readRaw {
+		downSrc = connReader{conn}
 	}
-	if readRaw && spliceable(downRaw) && spliceable(upRaw) {
-		p.down.src, p.down.w = downRaw, upRaw
-	} else {
-		var src io.Reader = downRaw
-		if !readRaw {
-			src = connReader{conn}
-		}
-		p.down.src, p.down.w = readerOnly{src}, writerOnly{upRaw}
-		p.down.bufp = buffer.GetBytes(copyBufSize)
+	var upDst io.Writer = downRaw
+	if !writeRaw {
+		upDst = connWriter{conn}
 	}
-
-	p.up = direction{
-		setDeadline: upRaw.SetReadDeadline,
-		closeWrite:  conn.CloseWrite,
-		done:        make(chan struct{}),
-	}
-	if writeRaw && spliceable(downRaw) && spliceable(upRaw) {
-		p.up.src, p.up.w = upRaw, downRaw
-	} else {
-		var dst io.Writer = downRaw
-		if !writeRaw {
-			dst = connWriter{conn}
-		}
-		p.up.src, p.up.w = readerOnly{upRaw}, writerOnly{dst}
-		p.up.bufp = buffer.GetBytes(copyBufSize)
-	}
+	splice := spliceable(downRaw) && spliceable(upRaw)
+	p.down.plumb(downSrc, upRaw, conn.SetReadDeadline, func() error { return closeWrite(upRaw) }, readRaw && splice)
+	p.up.plumb(upRaw, upDst, upRaw.SetReadDeadline, conn.CloseWrite, writeRaw && splice)
 	return p
+}
+
+// plumb sets a direction up to copy src to dst: between the raw sockets
+// (which Go splices) when splice is set, else through a pooled buffer.
+func (d *direction) plumb(src io.Reader, dst io.Writer, setDeadline func(time.Time) error, closeWrite func() error, splice bool) {
+	d.setDeadline, d.closeWrite, d.done = setDeadline, closeWrite, make(chan struct{})
+	if splice {
+		d.src, d.w = src, dst
+		return
+	}
+	d.src, d.w = readerOnly{src}, writerOnly{dst}
+	d.bufp = buffer.GetBytes(copyBufSize)
 }
 
 // run copies until both directions are done and returns the failure

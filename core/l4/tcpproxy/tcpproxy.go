@@ -101,6 +101,7 @@ func (f *Factory) CreateFilterChain(_ context.Context, fm api.FilterManager) {
 
 // session is one downstream connection.
 type session struct {
+	l4.Passive
 	opts     *Options
 	draining atomic.Bool
 }
@@ -111,29 +112,10 @@ var (
 	_ api.Drainer          = (*session)(nil)
 )
 
-// OnNewConnection implements api.ReadFilter.
-func (s *session) OnNewConnection() api.FilterStatus { return api.Continue }
-
-// OnData implements api.ReadFilter; Serve reads for itself.
-func (s *session) OnData(api.IoBuffer, bool) api.FilterStatus { return api.Continue }
-
-// InitializeReadFilterCallbacks implements api.ReadFilter.
-func (s *session) InitializeReadFilterCallbacks(api.ReadFilterCallbacks) {}
-
 // Drain implements api.Drainer. A TCP stream has no request boundary to
 // stop at, so, as Envoy's tcp_proxy, the connection goes on until it ends,
 // idles out or the drain deadline cuts it.
 func (s *session) Drain() { s.draining.Store(true) }
-
-// outcome is what the access log and metrics learn about a connection.
-type outcome struct {
-	start          time.Time
-	cluster        string
-	host, upLocal  string
-	flags          api.ResponseFlag
-	rxDown, txDown uint64 // bytes from / to downstream
-	idle           bool
-}
 
 // Serve implements api.ConnectionServer.
 func (s *session) Serve(ctx context.Context, conn api.Connection) error {
@@ -142,16 +124,16 @@ func (s *session) Serve(ctx context.Context, conn api.Connection) error {
 	st.Connections.Add(1)
 	st.Active.Add(1)
 	defer st.Active.Add(-1)
-	res := outcome{start: time.Now()}
+	res := l4.Outcome{Start: time.Now()}
 	defer s.finish(conn, &res)
 
-	res.cluster = o.Router.Cluster(conn.RemoteAddr(), conn.LocalAddr())
+	res.Cluster = o.Router.Cluster(conn.RemoteAddr(), conn.LocalAddr())
 	var cl *upstream.Cluster
-	if res.cluster != "" {
-		cl = o.Clusters.Get(res.cluster)
+	if res.Cluster != "" {
+		cl = o.Clusters.Get(res.Cluster)
 	}
 	if cl == nil {
-		res.flags |= api.NoRouteFound
+		res.Flags |= api.NoRouteFound
 		st.NoRoute.Add(1)
 		return nil
 	}
@@ -160,23 +142,22 @@ func (s *session) Serve(ctx context.Context, conn api.Connection) error {
 		return nil
 	}
 	defer host.EndRequest()
-	res.host, res.upLocal = host.Address(), uc.LocalAddress
+	res.Host, res.UpstreamLocal = host.Address(), uc.LocalAddress
 	p := newPipe(conn, uc.Conn, o.IdleTimeout)
 	err := p.run()
-	res.rxDown, res.txDown = uint64(p.down.n.Load()), uint64(p.up.n.Load())
-	res.idle = p.idled.Load()
+	res.Received, res.Sent = uint64(p.down.n.Load()), uint64(p.up.n.Load())
 	switch {
-	case res.idle:
+	case p.idled.Load():
 		st.IdleTimeouts.Add(1)
 	case p.down.err != nil:
-		res.flags |= api.DownstreamConnectionTermination
+		res.Flags |= api.DownstreamConnectionTermination
 	case p.up.err != nil:
-		res.flags |= api.UpstreamRemoteReset
+		res.Flags |= api.UpstreamRemoteReset
 	}
 	uc.Pool().Discard(uc)
 	if err != nil && o.Logger.Enabled(ctx, slog.LevelDebug) {
-		o.Logger.Debug("tcp_proxy: connection failed", "stat_prefix", o.StatPrefix, "cluster", res.cluster,
-			"upstream", res.host, "err", err)
+		o.Logger.Debug("tcp_proxy: connection failed", "stat_prefix", o.StatPrefix, "cluster", res.Cluster,
+			"upstream", res.Host, "err", err)
 	}
 	return nil
 }
@@ -185,7 +166,7 @@ func (s *session) Serve(ctx context.Context, conn api.Connection) error {
 // connects, each to a host the balancer picks, avoiding hosts that
 // already failed when the cluster has others. The returned host's request
 // count is held until the caller's EndRequest.
-func (s *session) connect(ctx context.Context, cl *upstream.Cluster, conn api.Connection, res *outcome) (*upstream.UpConn, *upstream.Host) {
+func (s *session) connect(ctx context.Context, cl *upstream.Cluster, conn api.Connection, res *l4.Outcome) (*upstream.UpConn, *upstream.Host) {
 	o := s.opts
 	st := o.Stats
 	lb := &l4.LBContext{Ctx: ctx, Dst: conn.LocalAddr().String()}
@@ -194,27 +175,27 @@ func (s *session) connect(ctx context.Context, cl *upstream.Cluster, conn api.Co
 		host := pick(cl, lb, tried)
 		if host == nil {
 			if attempt == 0 {
-				res.flags |= api.NoHealthyUpstream
+				res.Flags |= api.NoHealthyUpstream
 				st.NoHealthy.Add(1)
 			}
 			break
 		}
-		res.host = host.Address()
+		res.Host = host.Address()
 		host.BeginRequest()
 		uc, err := host.Pool().Dial(ctx)
 		if err == nil {
 			host.RecordResult(0, nil)
-			res.flags &^= api.UpstreamConnectionFailure
+			res.Flags &^= api.UpstreamConnectionFailure
 			return uc, host
 		}
 		host.EndRequest()
 		if errors.Is(err, upstream.ErrOverflow) {
-			res.flags |= api.UpstreamOverflow
+			res.Flags |= api.UpstreamOverflow
 			st.Overflow.Add(1)
 			return nil, nil
 		}
 		host.RecordResult(0, err)
-		res.flags |= api.UpstreamConnectionFailure
+		res.Flags |= api.UpstreamConnectionFailure
 		st.ConnectFailures.Add(1)
 		if o.Metrics != nil {
 			o.Metrics.ConnectFailure(cl.Name())
@@ -228,7 +209,7 @@ func (s *session) connect(ctx context.Context, cl *upstream.Cluster, conn api.Co
 		}
 		tried = append(tried, host)
 	}
-	if res.flags&api.UpstreamConnectionFailure != 0 {
+	if res.Flags&api.UpstreamConnectionFailure != 0 {
 		st.Failed.Add(1)
 	}
 	return nil, nil
@@ -256,30 +237,10 @@ func contains(hs []*upstream.Host, h *upstream.Host) bool {
 	return false
 }
 
-// finish writes the access logs and metrics of a connection.
-func (s *session) finish(conn api.Connection, res *outcome) {
+// finish counts a connection's bytes and reports it.
+func (s *session) finish(conn api.Connection, res *l4.Outcome) {
 	o := s.opts
-	o.Stats.BytesReceived.Add(res.rxDown)
-	o.Stats.BytesSent.Add(res.txDown)
-	if o.Metrics != nil && res.cluster != "" {
-		o.Metrics.RecordL4(res.cluster, res.txDown, res.rxDown, res.flags)
-	}
-	if len(o.AccessLogs) == 0 {
-		return
-	}
-	e := accesslog.Entry{
-		StartTime:               res.start,
-		Duration:                time.Since(res.start),
-		ResponseFlags:           res.flags,
-		BytesReceived:           res.rxDown,
-		BytesSent:               res.txDown,
-		DownstreamRemoteAddress: conn.RemoteAddr().String(),
-		DownstreamLocalAddress:  conn.LocalAddr().String(),
-		UpstreamHost:            res.host,
-		UpstreamLocalAddress:    res.upLocal,
-		UpstreamCluster:         res.cluster,
-	}
-	for _, l := range o.AccessLogs {
-		l.Log(&e)
-	}
+	o.Stats.BytesReceived.Add(res.Received)
+	o.Stats.BytesSent.Add(res.Sent)
+	res.Report(conn, o.AccessLogs, o.Metrics)
 }

@@ -1,7 +1,6 @@
 package udpproxy_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 // BenchmarkDatagramRoundTrip: one 512-byte datagram to the upstream
 // through the proxy and its answer back, on one session.
 func BenchmarkDatagramRoundTrip(b *testing.B) {
-	up := plainEcho(b)
+	up := udpEcho(b, false)
 	ln, _ := startUDPProxy(b, up, udpproxy.Options{})
 	c := client(b, ln.Addr().String())
 	msg := make([]byte, 512)
@@ -28,27 +27,4 @@ func BenchmarkDatagramRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// plainEcho answers each datagram with itself (no allocation of its own).
-func plainEcho(t testing.TB) string {
-	t.Helper()
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := pc.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			pc.WriteToUDPAddrPort(buf[:n], from)
-		}
-	}()
-	t.Cleanup(func() { pc.Close(); <-done })
-	return pc.LocalAddr().String()
 }

@@ -114,6 +114,7 @@ func (f *Factory) CreateFilterChain(_ context.Context, fm api.FilterManager) {
 }
 
 type session struct {
+	l4.Passive
 	opts *Options
 	last atomic.Int64 // unix nanoseconds of the last datagram either way
 }
@@ -123,15 +124,6 @@ var (
 	_ api.ConnectionServer = (*session)(nil)
 	_ api.Drainer          = (*session)(nil)
 )
-
-// OnNewConnection implements api.ReadFilter.
-func (s *session) OnNewConnection() api.FilterStatus { return api.Continue }
-
-// OnData implements api.ReadFilter; Serve reads for itself.
-func (s *session) OnData(api.IoBuffer, bool) api.FilterStatus { return api.Continue }
-
-// InitializeReadFilterCallbacks implements api.ReadFilter.
-func (s *session) InitializeReadFilterCallbacks(api.ReadFilterCallbacks) {}
 
 // Drain implements api.Drainer: a session has no request to finish; it
 // lives until it idles out or its listener closes.
@@ -153,41 +145,42 @@ func (s *session) Serve(ctx context.Context, conn api.Connection) error {
 	}
 	defer st.Active.Add(-1)
 	st.Sessions.Add(1)
-	start := time.Now()
-	var flags api.ResponseFlag
+	res := l4.Outcome{Start: time.Now()}
 	var rx, tx atomic.Uint64
-	cluster := o.Router.Cluster(conn.RemoteAddr(), conn.LocalAddr())
-	hostAddr := ""
-	defer func() { s.finish(conn, start, cluster, hostAddr, flags, rx.Load(), tx.Load()) }()
-
+	defer func() {
+		res.Received, res.Sent = rx.Load(), tx.Load()
+		res.Report(conn, o.AccessLogs, o.Metrics)
+	}()
+	res.Cluster = o.Router.Cluster(conn.RemoteAddr(), conn.LocalAddr())
 	var cl *upstream.Cluster
-	if cluster != "" {
-		cl = o.Clusters.Get(cluster)
+	if res.Cluster != "" {
+		cl = o.Clusters.Get(res.Cluster)
 	}
 	if cl == nil {
-		flags |= api.NoRouteFound
+		res.Flags |= api.NoRouteFound
 		st.NoRoute.Add(1)
 		return nil
 	}
 	host := cl.ChooseHost(&l4.LBContext{Ctx: ctx, Dst: conn.LocalAddr().String()})
 	if host == nil {
-		flags |= api.NoHealthyUpstream
+		res.Flags |= api.NoHealthyUpstream
 		st.NoHealthy.Add(1)
 		return nil
 	}
-	hostAddr = host.Address()
+	res.Host = host.Address()
 	var d net.Dialer
 	uc, err := d.DialContext(ctx, "udp", host.Address())
 	if err != nil {
 		host.RecordResult(0, err)
-		flags |= api.UpstreamConnectionFailure
+		res.Flags |= api.UpstreamConnectionFailure
 		st.ConnectFailures.Add(1)
 		if o.Metrics != nil {
-			o.Metrics.ConnectFailure(cluster)
+			o.Metrics.ConnectFailure(res.Cluster)
 		}
 		return nil
 	}
 	up := uc.(*net.UDPConn)
+	res.UpstreamLocal = up.LocalAddr().String()
 	host.BeginRequest()
 	defer host.EndRequest()
 	s.touch()
@@ -324,28 +317,3 @@ func (s *session) fromUpstream(up *net.UDPConn, conn api.Connection, tx *atomic.
 }
 
 func (s *session) touch() { s.last.Store(time.Now().UnixNano()) }
-
-// finish writes the session's access logs and metrics.
-func (s *session) finish(conn api.Connection, start time.Time, cluster, host string, flags api.ResponseFlag, rx, tx uint64) {
-	o := s.opts
-	if o.Metrics != nil && cluster != "" {
-		o.Metrics.RecordL4(cluster, tx, rx, flags)
-	}
-	if len(o.AccessLogs) == 0 {
-		return
-	}
-	e := accesslog.Entry{
-		StartTime:               start,
-		Duration:                time.Since(start),
-		ResponseFlags:           flags,
-		BytesReceived:           rx,
-		BytesSent:               tx,
-		DownstreamRemoteAddress: conn.RemoteAddr().String(),
-		DownstreamLocalAddress:  conn.LocalAddr().String(),
-		UpstreamHost:            host,
-		UpstreamCluster:         cluster,
-	}
-	for _, l := range o.AccessLogs {
-		l.Log(&e)
-	}
-}

@@ -20,9 +20,9 @@ import (
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
-// udpEcho is a real UDP server that answers each datagram with the
-// sender's address, "|", and the datagram.
-func udpEcho(t testing.TB) string {
+// udpEcho is a real UDP server that answers each datagram with itself,
+// after the sender's address and "|" when withPeer is set.
+func udpEcho(t testing.TB, withPeer bool) string {
 	t.Helper()
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -36,6 +36,10 @@ func udpEcho(t testing.TB) string {
 			n, from, err := pc.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				return
+			}
+			if !withPeer {
+				pc.WriteToUDPAddrPort(buf[:n], from)
+				continue
 			}
 			pc.WriteToUDPAddrPort(append([]byte(from.String()+"|"), buf[:n]...), from)
 		}
@@ -103,7 +107,7 @@ func exchange(c *net.UDPConn, msg []byte, wait time.Duration) (peer string, payl
 // client's own datagram whole, and each client keeps one upstream socket
 // of its own.
 func TestUDPProxySessions(t *testing.T) {
-	up := udpEcho(t)
+	up := udpEcho(t, true)
 	ln, f := startUDPProxy(t, up, udpproxy.Options{})
 	const clients = 5
 	peers := make([]string, clients)
@@ -170,7 +174,7 @@ func TestUDPProxySessions(t *testing.T) {
 // A silent session ends after the idle timeout; the client's next
 // datagram starts a new one with a new upstream socket.
 func TestUDPProxyIdleExpiry(t *testing.T) {
-	up := udpEcho(t)
+	up := udpEcho(t, true)
 	ln, f := startUDPProxy(t, up, udpproxy.Options{IdleTimeout: 200 * time.Millisecond})
 	c := client(t, ln.Addr().String())
 	first, _, err := exchange(c, []byte("1"), 5*time.Second)
@@ -207,7 +211,7 @@ func TestUDPProxyIdleExpiry(t *testing.T) {
 // Beyond max_sessions, datagrams of new clients are dropped; existing
 // sessions go on.
 func TestUDPProxyMaxSessions(t *testing.T) {
-	up := udpEcho(t)
+	up := udpEcho(t, true)
 	ln, f := startUDPProxy(t, up, udpproxy.Options{MaxSessions: 2})
 	a, b, c := client(t, ln.Addr().String()), client(t, ln.Addr().String()), client(t, ln.Addr().String())
 	for _, x := range []*net.UDPConn{a, b} {
@@ -231,7 +235,7 @@ func TestDatagramAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
 	}
-	ln, _ := startUDPProxy(t, plainEcho(t), udpproxy.Options{})
+	ln, _ := startUDPProxy(t, udpEcho(t, false), udpproxy.Options{})
 	c := client(t, ln.Addr().String())
 	msg, buf := make([]byte, 512), make([]byte, 2048)
 	c.SetReadDeadline(time.Now().Add(time.Minute))
