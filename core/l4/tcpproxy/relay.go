@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/seed405ffdea/mosn/api"
@@ -43,12 +44,27 @@ type pipe struct {
 }
 
 // direction is one way of a pipe.
+//
+// It holds nothing while its source is idle: it first waits for the
+// source to become readable (srcRC, without a buffer or a splice pipe),
+// then moves what is queued, by splice(2) into a TCP destination (exactly
+// the bytes queued, so that the splice never waits on the source while
+// holding its pipe) or through a pooled buffer. A source without a
+// descriptor to wait on (TLS) reads straight into a held buffer.
 type direction struct {
-	src         io.Reader
+	src         io.Reader // raw socket, or the connection when filters read
 	w           io.Writer
+	srcRC       syscall.RawConn // nil: no waiting without a buffer
+	spliceTo    *net.TCPConn    // non-nil: splice src (a raw socket) into it
 	setDeadline func(time.Time) error
 	closeWrite  func() error
-	bufp        *[]byte // nil when splicing
+
+	readyFn func(fd uintptr) bool
+	queued  int // bytes queued at src, set by readyFn
+	lr      io.LimitedReader
+	bufp    *[]byte // held only by a source that cannot wait (srcRC nil)
+	one     [1]byte
+
 	// n counts bytes moved; err is the failure that ended the direction
 	// (nil for EOF or when the pipe tore itself down).
 	n    atomic.Int64
@@ -79,22 +95,66 @@ func newPipe(conn api.Connection, upRaw net.Conn, idle time.Duration) *pipe {
 	if !writeRaw {
 		upDst = connWriter{conn}
 	}
-	splice := spliceable(downRaw) && spliceable(upRaw)
-	p.down.plumb(downSrc, upRaw, conn.SetReadDeadline, func() error { return closeWrite(upRaw) }, readRaw && splice)
-	p.up.plumb(upRaw, upDst, upRaw.SetReadDeadline, conn.CloseWrite, writeRaw && splice)
+	p.down.plumb(downSrc, downRaw, upRaw, readRaw, conn.SetReadDeadline, func() error { return closeWrite(upRaw) })
+	p.up.plumb(upRaw, upRaw, upDst, writeRaw, upRaw.SetReadDeadline, conn.CloseWrite)
 	return p
 }
 
-// plumb sets a direction up to copy src to dst: between the raw sockets
-// (which Go splices) when splice is set, else through a pooled buffer.
-func (d *direction) plumb(src io.Reader, dst io.Writer, setDeadline func(time.Time) error, closeWrite func() error, splice bool) {
-	d.setDeadline, d.closeWrite, d.done = setDeadline, closeWrite, make(chan struct{})
-	if splice {
-		d.src, d.w = src, dst
-		return
+// plumb sets a direction up to copy src (whose socket is srcRaw) to dst;
+// raw says whether the bytes may go socket to socket, bypassing filters.
+func (d *direction) plumb(src io.Reader, srcRaw net.Conn, dst io.Writer, raw bool, setDeadline func(time.Time) error, closeWrite func() error) {
+	d.src, d.w, d.setDeadline, d.closeWrite, d.done = src, dst, setDeadline, closeWrite, make(chan struct{})
+	if sc, ok := srcRaw.(syscall.Conn); ok && countsQueued && spliceable(srcRaw) {
+		if rc, err := sc.SyscallConn(); err == nil {
+			d.srcRC = rc
+			d.readyFn = d.ready
+		}
 	}
-	d.src, d.w = readerOnly{src}, writerOnly{dst}
-	d.bufp = buffer.GetBytes(copyBufSize)
+	if tc, ok := dst.(*net.TCPConn); ok && raw && d.srcRC != nil {
+		d.spliceTo = tc
+	}
+	if d.srcRC == nil {
+		d.bufp = buffer.GetBytes(copyBufSize)
+	}
+}
+
+// step moves the bytes that are queued at the source, waiting for some
+// (up to the read deadline) when there are none. It returns io.EOF when
+// the source has ended.
+func (d *direction) step() (int64, error) {
+	if d.srcRC == nil {
+		n, err := d.src.Read(*d.bufp)
+		return d.write((*d.bufp)[:n], err)
+	}
+	d.queued = 0
+	if err := d.srcRC.Read(d.readyFn); err != nil {
+		return 0, err
+	}
+	if d.queued == 0 {
+		// Readable with nothing queued: the end of the stream or an
+		// error, which a read reports (or a byte that just arrived).
+		n, err := d.src.Read(d.one[:])
+		return d.write(d.one[:n], err)
+	}
+	if d.spliceTo != nil {
+		d.lr.R, d.lr.N = d.src, int64(d.queued)
+		return d.spliceTo.ReadFrom(&d.lr)
+	}
+	bp := buffer.GetBytes(min(d.queued, copyBufSize))
+	n, err := d.src.Read(*bp)
+	w, err := d.write((*bp)[:n], err)
+	buffer.PutBytes(bp)
+	return w, err
+}
+
+// write writes what a read returned before its error.
+func (d *direction) write(b []byte, rerr error) (int64, error) {
+	if len(b) > 0 {
+		if _, err := d.w.Write(b); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(b)), rerr
 }
 
 // run copies until both directions are done and returns the failure
@@ -128,21 +188,19 @@ func (p *pipe) run() error {
 // pump copies one direction until its source ends (then the write side
 // of its destination is half-closed), fails, or the pipe idles out.
 func (p *pipe) pump(d *direction) {
-	var buf []byte
-	if d.bufp != nil {
-		buf = *d.bufp
+	if p.idle > 0 {
+		d.setDeadline(time.Now().Add(p.window))
 	}
 	for {
-		if p.idle > 0 {
-			d.setDeadline(time.Now().Add(p.window))
-		}
-		n, err := io.CopyBuffer(d.w, d.src, buf)
+		n, err := d.step()
 		if n > 0 {
 			d.n.Add(n)
 			p.touch()
 		}
 		switch {
-		case err == nil: // EOF: pass the half-close on
+		case err == nil:
+			continue
+		case err == io.EOF: // pass the half-close on
 			if d.closeWrite() != nil {
 				p.abort(false)
 			}
@@ -151,6 +209,7 @@ func (p *pipe) pump(d *direction) {
 			return
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			if p.idle > 0 && p.idleFor() < p.idle {
+				d.setDeadline(time.Now().Add(p.window))
 				continue
 			}
 			p.idled.Store(true)
@@ -242,9 +301,3 @@ func (w connWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-// readerOnly and writerOnly hide ReaderFrom / WriterTo, so that
-// io.CopyBuffer uses the pooled buffer instead of a generic copy that
-// allocates its own.
-type readerOnly struct{ io.Reader }
-type writerOnly struct{ io.Writer }
