@@ -403,3 +403,38 @@ func TestClientResetEndsUpstream(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// Connect failures reach outlier detection: a host that keeps refusing is
+// ejected, and later connections no longer try it.
+func TestConnectFailuresEjectHost(t *testing.T) {
+	up := serveTCP(t, echo)
+	bad := refusedAddr(t)
+	m := clusters(t, func(o *upstream.ClusterOptions) {
+		od := upstream.DefaultOutlierOptions()
+		od.ConsecutiveGatewayFailure, od.EnforcingConsecutiveGatewayFailure = 2, 100
+		od.MaxEjectionPercent = 50
+		o.Outlier = &od
+	}, map[string][]string{"c": {bad, up}})
+	ln, f := startProxy(t, m, proxyOpts{cluster: "c", tcp: tcpproxy.Options{MaxConnectAttempts: 2}})
+	for i := 0; i < 6; i++ {
+		if s := roundTrip(t, dial(t, ln.Addr().String()), "x"); s != "x" {
+			t.Fatalf("connection %d: %q", i, s)
+		}
+	}
+	var ejected bool
+	for _, h := range m.Get("c").Hosts() {
+		if h.Address() == bad {
+			ejected = h.Ejected()
+		}
+	}
+	if !ejected {
+		t.Fatal("the refusing host was not ejected")
+	}
+	failures := f.Stats().ConnectFailures.Load()
+	for i := 0; i < 4; i++ {
+		roundTrip(t, dial(t, ln.Addr().String()), "y")
+	}
+	if f.Stats().ConnectFailures.Load() != failures {
+		t.Fatal("the ejected host was tried again")
+	}
+}
