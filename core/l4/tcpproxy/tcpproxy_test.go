@@ -438,3 +438,42 @@ func TestConnectFailuresEjectHost(t *testing.T) {
 		t.Fatal("the ejected host was tried again")
 	}
 }
+
+// Relaying allocates nothing once a connection is up, spliced or copied.
+func TestRelayAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	for _, filtered := range []bool{false, true} {
+		up := serveTCP(t, func(c net.Conn) {
+			buf := make([]byte, 64)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				c.Write(buf[:n])
+			}
+		})
+		m := clusters(t, nil, map[string][]string{"c": {up}})
+		po := proxyOpts{cluster: "c"}
+		if filtered {
+			var seen atomic.Int64
+			po.filters = []api.NetworkFilterChainFactory{factoryFunc(func(_ context.Context, fm api.FilterManager) {
+				fm.AddReadFilter(&countFilter{n: &seen})
+			})}
+		}
+		ln, _ := startProxy(t, m, po)
+		c := dial(t, ln.Addr().String())
+		b := []byte("ping")
+		avg := testing.AllocsPerRun(1000, func() {
+			c.Write(b)
+			if _, err := io.ReadFull(c, b); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if avg >= 0.5 {
+			t.Errorf("filtered=%v: %.2f allocations per round trip, want 0", filtered, avg)
+		}
+	}
+}
