@@ -1,13 +1,10 @@
 package tcpproxy_test
 
 import (
-	"context"
 	"io"
 	"net"
 	"sync/atomic"
 	"testing"
-
-	"github.com/seed405ffdea/mosn/api"
 )
 
 // benchThroughput pushes bytes one way through the proxy into a sink.
@@ -22,10 +19,7 @@ func benchThroughput(b *testing.B, filtered bool) {
 	m := clusters(b, nil, map[string][]string{"c": {up}})
 	po := proxyOpts{cluster: "c"}
 	if filtered {
-		var seen atomic.Int64
-		po.filters = []api.NetworkFilterChainFactory{factoryFunc(func(_ context.Context, fm api.FilterManager) {
-			fm.AddReadFilter(&countFilter{n: &seen})
-		})}
+		po.filters = counting(new(atomic.Int64))
 	}
 	ln, _ := startProxy(b, m, po)
 	c := dial(b, ln.Addr().String())

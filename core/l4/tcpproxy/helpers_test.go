@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,3 +184,11 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 type factoryFunc func(ctx context.Context, fm api.FilterManager)
 
 func (f factoryFunc) CreateFilterChain(ctx context.Context, fm api.FilterManager) { f(ctx, fm) }
+
+// counting is a filter chain factory that puts a read filter counting
+// bytes into n before tcp_proxy (which then copies instead of splicing).
+func counting(n *atomic.Int64) []api.NetworkFilterChainFactory {
+	return []api.NetworkFilterChainFactory{factoryFunc(func(_ context.Context, fm api.FilterManager) {
+		fm.AddReadFilter(&countFilter{n: n})
+	})}
+}

@@ -458,10 +458,7 @@ func TestRelayAllocs(t *testing.T) {
 		m := clusters(t, nil, map[string][]string{"c": {up}})
 		po := proxyOpts{cluster: "c"}
 		if filtered {
-			var seen atomic.Int64
-			po.filters = []api.NetworkFilterChainFactory{factoryFunc(func(_ context.Context, fm api.FilterManager) {
-				fm.AddReadFilter(&countFilter{n: &seen})
-			})}
+			po.filters = counting(new(atomic.Int64))
 		}
 		ln, _ := startProxy(t, m, po)
 		c := dial(t, ln.Addr().String())
