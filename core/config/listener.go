@@ -16,8 +16,8 @@ type ListenerConfig struct {
 	// unbound listeners (reached only through use_original_dst handoff)
 	// are not supported yet.
 	BindPort bool `json:"bind_port"`
-	// Network is "tcp" (default). MOSN's "udp" and "unix" are not
-	// supported yet. Validate stores it lower-case.
+	// Network is "tcp" (default), "udp" (the udp_proxy filter) or "unix"
+	// (Address is then a socket path). Validate stores it lower-case.
 	Network string `json:"network,omitempty"`
 	// ReusePort sets SO_REUSEPORT on the listening socket so several
 	// processes can share the port. Not in MOSN; default false.
@@ -92,6 +92,10 @@ type FilterConfig struct {
 	Config json.RawMessage `json:"config,omitempty" decode:"object"`
 	// Proxy is Config decoded, for Type "proxy"; filled by Validate.
 	Proxy *ProxyConfig `json:"-"`
+	// TCPProxy and UDPProxy are Config decoded, for Types "tcp_proxy" and
+	// "udp_proxy"; filled by Validate.
+	TCPProxy *TCPProxyConfig `json:"-"`
+	UDPProxy *UDPProxyConfig `json:"-"`
 }
 
 // ProxyConfig is the configuration of the "proxy" network filter.

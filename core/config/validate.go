@@ -24,11 +24,11 @@ type Known struct {
 	Tracers map[string]bool
 }
 
-// Builtins returns the filters core implements itself: the "proxy" network
-// filter and no stream filters. Each call returns new maps.
+// Builtins returns the filters core implements itself: the "proxy",
+// "tcp_proxy" and "udp_proxy" network filters and no stream filters. Each call returns new maps.
 func Builtins() Known {
 	return Known{
-		NetworkFilters: map[string]bool{"proxy": true},
+		NetworkFilters: map[string]bool{"proxy": true, TCPProxyType: true, UDPProxyType: true},
 		StreamFilters:  map[string]bool{},
 		Tracers:        map[string]bool{},
 	}

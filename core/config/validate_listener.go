@@ -7,7 +7,7 @@ import (
 	"github.com/seed405ffdea/mosn/core/accesslog"
 )
 
-// networks are MOSN's listener networks; only tcp is implemented.
+// networks are MOSN's listener networks.
 var networks = []string{"tcp", "udp", "unix"}
 
 func (v *validator) listener(l *ListenerConfig, path string) error {
@@ -15,9 +15,7 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	switch network {
 	case "":
 		network = DefaultNetwork
-	case "tcp":
-	case "udp", "unix":
-		return notSupportedf(path+".network", "network %q", l.Network)
+	case "tcp", "udp", "unix":
 	default:
 		return unknownValue(path+".network", "network", l.Network, networks)
 	}
@@ -26,7 +24,7 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	if l.Address == "" {
 		return fieldErr(path+".address", "required")
 	}
-	_, port, err := checkAddr(l.Address, 0)
+	addrKey, err := listenerAddr(network, l.Address)
 	if err != nil {
 		return causeErr(path+".address", err, "invalid address %q: %v", l.Address, err)
 	}
@@ -41,11 +39,11 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	}
 	v.listenerNames[l.Name] = path
 	// Port 0 asks the kernel for a free port: two such listeners never
-	// collide.
-	if first, dup := v.listenerAddrs[l.Address]; dup && port != 0 {
+	// collide (addrKey is empty).
+	if first, dup := v.listenerAddrs[addrKey]; dup && addrKey != "" {
 		return fieldErr(path+".address", "address %q is already used by %s", l.Address, first)
 	}
-	v.listenerAddrs[l.Address] = path
+	v.listenerAddrs[addrKey] = path
 
 	switch {
 	case l.Type != "":
@@ -73,6 +71,9 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 		return notSupported(indexPath(path+".filter_chains", 1), "more than one filter chain")
 	}
 	if err := v.filterChain(&l.FilterChains[0], indexPath(path+".filter_chains", 0)); err != nil {
+		return err
+	}
+	if err := l4Listener(l, path); err != nil {
 		return err
 	}
 	for i := range l.StreamFilters {
@@ -143,6 +144,9 @@ func (v *validator) networkFilter(f *FilterConfig, path string) error {
 		return notSupportedf(path, "filter type %q", f.Type)
 	}
 	if err := checkObject(f.Config, path+".config"); err != nil {
+		return err
+	}
+	if done, err := v.l4Filter(f, path); done {
 		return err
 	}
 	if f.Type != "proxy" {

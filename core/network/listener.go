@@ -20,7 +20,8 @@ import (
 type ListenerOptions struct {
 	// Name is the listener's configured name (for logs and metrics).
 	Name string
-	// Network is "tcp" (default) or "unix".
+	// Network is "tcp" (default), "unix" or "udp" (a session per client
+	// address; see udp.go).
 	Network string
 	// Address is "ip:port" or a unix socket path.
 	Address string
@@ -66,7 +67,7 @@ func Listen(opts ListenerOptions) (*Listener, error) {
 	if opts.ReusePort {
 		lc.Control = setReusePort
 	}
-	ln, err := lc.Listen(context.Background(), opts.Network, opts.Address)
+	ln, err := listen(lc, opts.Network, opts.Address)
 	if err != nil {
 		return nil, fmt.Errorf("network: listener %q: %w", opts.Name, err)
 	}

@@ -153,6 +153,13 @@ func (s *Server) buildChain(lc config.ListenerConfig, old *builtChain) (_ *built
 				b.factories = append(b.factories, proxy.NewFactory(o))
 				continue
 			}
+			if nf, ok, err := s.l4Filter(lc, fc, b.logs); ok {
+				if err != nil {
+					return nil, fmt.Errorf("filter_chains[%d].filters[%d].config: %w", ci, fi, err)
+				}
+				b.factories = append(b.factories, nf)
+				continue
+			}
 			f, ok := s.regs.NetworkFilters.Get(fc.Type)
 			if !ok {
 				return nil, fmt.Errorf("filter_chains[%d].filters[%d]: filter type %q is not supported", ci, fi, fc.Type)

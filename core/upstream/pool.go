@@ -148,6 +148,19 @@ func (p *Pool) Get(ctx context.Context) (*UpConn, error) {
 		c.Reused = true
 		return c, nil
 	}
+	return p.dialLocked(ctx)
+}
+
+// Dial always opens a new connection, counted against the pool's and the
+// cluster's breakers like one Get dials: for a caller that keeps it to
+// itself (tcp_proxy) and gives it back with Discard.
+func (p *Pool) Dial(ctx context.Context) (*UpConn, error) {
+	p.mu.Lock()
+	return p.dialLocked(ctx)
+}
+
+// dialLocked dials with p.mu held; it unlocks.
+func (p *Pool) dialLocked(ctx context.Context) (*UpConn, error) {
 	if p.closed {
 		p.mu.Unlock()
 		return nil, errors.New("upstream: pool closed")

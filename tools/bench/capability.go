@@ -30,7 +30,7 @@ var capabilities = map[string]map[Feature]bool{
 		FeatHTTP1: true,
 		FeatH2C:   false, // HTTP/2 codec not yet implemented
 		FeatGRPC:  false, // needs HTTP/2
-		FeatTCP:   false, // no tcp_proxy network filter yet
+		FeatTCP:   true,
 		FeatTLS:   false, // tls_context is refused by the config loader
 	},
 	"nginx":   {FeatHTTP1: true, FeatH2C: true, FeatGRPC: true, FeatTCP: true, FeatTLS: true},

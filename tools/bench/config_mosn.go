@@ -6,7 +6,8 @@ import (
 )
 
 // mosnConfig returns the MOSN v2 JSON for our proxy (docs/configuration.md):
-// one HTTP/1 listener proxying to the raw origin, error log only, one P
+// an HTTP/1 listener proxying to the raw origin and a tcp_proxy listener
+// in front of the TCP sink, error log only, one P
 // (the process also runs with GOMAXPROCS=1), upstream connections kept for
 // as long as the run lasts. Only the features in capabilities["mosn"] are
 // configurable; when a protocol lands in the proxy, add its listener here.
@@ -44,6 +45,23 @@ func mosnConfig(c proxyConfig) ([]byte, error) {
 				"max_request_per_conn": 1000000,
 				"circuit_breakers":     []obj{{"max_connections": c.MaxConns, "max_pending_requests": c.MaxConns, "max_requests": c.MaxConns}},
 				"hosts":                []obj{{"address": c.Up.HTTP1}},
+			})
+		case FeatTCP:
+			listeners = append(listeners, obj{
+				"name":      "tcp",
+				"address":   c.Listen[f],
+				"bind_port": true,
+				"filter_chains": []obj{{"filters": []obj{{
+					"type":   "tcp_proxy",
+					"config": obj{"stat_prefix": "tcp", "cluster": "origin_tcp"},
+				}}}},
+			})
+			clusters = append(clusters, obj{
+				"name":             "origin_tcp",
+				"type":             "SIMPLE",
+				"lb_type":          "LB_ROUNDROBIN",
+				"circuit_breakers": []obj{{"max_connections": c.MaxConns}},
+				"hosts":            []obj{{"address": c.Up.TCP}},
 			})
 		default:
 			return nil, fmt.Errorf("mosn config: the harness does not configure %q yet", f)

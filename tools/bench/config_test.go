@@ -46,7 +46,8 @@ func TestMosnConfigLoads(t *testing.T) {
 		t.Fatalf("Validate: %v\n%s", err, data)
 	}
 	s := string(data)
-	for _, want := range []string{`"address": "127.0.0.1:18000"`, `"127.0.0.1:9001"`, `"default_log_level": "ERROR"`, `"processor": 1`, `"max_request_per_conn": 1000000`} {
+	for _, want := range []string{`"address": "127.0.0.1:18000"`, `"127.0.0.1:9001"`, `"default_log_level": "ERROR"`, `"processor": 1`, `"max_request_per_conn": 1000000`,
+		`"type": "tcp_proxy"`, `"address": "127.0.0.1:48000"`, `"127.0.0.1:9004"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("mosn config lacks %s:\n%s", want, s)
 		}

@@ -178,7 +178,11 @@ func start(args []string, stdout, stderr io.Writer) error {
 	srv.Start()
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
 	for _, ln := range srv.Listeners() {
-		fmt.Fprintf(stdout, "  listener %-20s http://%s\n", ln.Name(), ln.Addr())
+		scheme := "http" // a tcp listener usually serves HTTP
+		if n := ln.Addr().Network(); n != "tcp" {
+			scheme = n // udp, unix
+		}
+		fmt.Fprintf(stdout, "  listener %-20s %s://%s\n", ln.Name(), scheme, ln.Addr())
 	}
 	if a := srv.PProfAddr(); a != nil {
 		fmt.Fprintf(stdout, "  pprof    %-20s http://%s/debug/pprof/\n", "", a)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package udpproxy_test
+
+const raceEnabled = false
