@@ -1,6 +1,10 @@
 package config
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/seed405ffdea/mosn/core/tlsctx"
+)
 
 // ListenerConfig is one listening socket and what runs on its connections.
 type ListenerConfig struct {
@@ -72,9 +76,11 @@ type AccessLogConfig struct {
 type FilterChainConfig struct {
 	// FilterChainMatch (MOSN's "match") is not supported yet.
 	FilterChainMatch string `json:"match,omitempty"`
-	// TLSContext and TLSContextSet terminate TLS; TLS is not supported yet,
-	// so a context whose status is true is refused. A context with status
-	// false is ignored, as MOSN ignores it.
+	// TLSContext and TLSContextSet terminate TLS (mutually exclusive). A
+	// set holds several certificates chosen per handshake by SNI (exact,
+	// then wildcard), then ALPN; the first serves clients that match none.
+	// A context with status false is ignored, as MOSN ignores it; in a set
+	// all contexts must have the same status and type.
 	TLSContext    *TLSConfig  `json:"tls_context,omitempty"`
 	TLSContextSet []TLSConfig `json:"tls_context_set,omitempty"`
 	// Filters are the network filters, in order (at least one).
@@ -138,25 +144,8 @@ type ProxyConfig struct {
 	StreamIdleTimeout Duration `json:"stream_idle_timeout,omitempty"`
 }
 
-// TLSConfig is MOSN's TLS context. TLS is not supported yet; the fields
-// are recognised so that configurations with TLS switched off still load.
-type TLSConfig struct {
-	Status            bool            `json:"status,omitempty"`
-	Type              string          `json:"type,omitempty"`
-	ServerName        string          `json:"server_name,omitempty"`
-	CACert            string          `json:"ca_cert,omitempty"`
-	CertChain         string          `json:"cert_chain,omitempty"`
-	PrivateKey        string          `json:"private_key,omitempty"`
-	VerifyClient      bool            `json:"verify_client,omitempty"`
-	RequireClientCert bool            `json:"require_client_cert,omitempty"`
-	InsecureSkip      bool            `json:"insecure_skip,omitempty"`
-	CipherSuites      string          `json:"cipher_suites,omitempty"`
-	EcdhCurves        string          `json:"ecdh_curves,omitempty"`
-	MinVersion        string          `json:"min_version,omitempty"`
-	MaxVersion        string          `json:"max_version,omitempty"`
-	ALPN              string          `json:"alpn,omitempty"`
-	Ticket            string          `json:"ticket,omitempty"`
-	Fallback          bool            `json:"fall_back,omitempty"`
-	ExtendVerify      json.RawMessage `json:"extend_verify,omitempty"`
-	SdsSource         json.RawMessage `json:"sds_source,omitempty"`
-}
+// TLSConfig is MOSN's tls_context (see core/tlsctx for every field).
+// Validate checks it strictly (versions, cipher suites, curves, ALPN,
+// field combinations); certificate files are read when the listener or
+// cluster is built.
+type TLSConfig = tlsctx.Config

@@ -113,13 +113,8 @@ func (v *validator) filterChain(fc *FilterChainConfig, path string) error {
 	if fc.TLSContext != nil && len(fc.TLSContextSet) > 0 {
 		return fieldErr(path+".tls_context_set", "tls_context and tls_context_set are mutually exclusive")
 	}
-	if fc.TLSContext != nil && fc.TLSContext.Status {
-		return notSupported(path+".tls_context", "TLS")
-	}
-	for i := range fc.TLSContextSet {
-		if fc.TLSContextSet[i].Status {
-			return notSupported(indexPath(path+".tls_context_set", i), "TLS")
-		}
+	if err := v.listenerTLS(fc, path); err != nil {
+		return err
 	}
 	if len(fc.Filters) == 0 {
 		return fieldErr(path+".filters", "at least one network filter is required")
