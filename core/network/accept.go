@@ -91,11 +91,28 @@ const DefaultAcceptTimeout = 10 * time.Second
 // errNoChain closes a connection no filter chain matches.
 var errNoChain = errors.New("network: no filter chain matches the connection")
 
+// ListenerFilterSource is an optional interface of a ChainSelector: the
+// listener filters to run, read per connection so that an in-place
+// listener update can change them with the chains.
+type ListenerFilterSource interface {
+	ListenerFilters() []ListenerFilter
+}
+
+func (l *Listener) listenerFilters() []ListenerFilter {
+	if src, ok := l.opts.Chains.(ListenerFilterSource); ok {
+		if fs := src.ListenerFilters(); len(fs) > 0 {
+			return append(l.opts.ListenerFilters[:len(l.opts.ListenerFilters):len(l.opts.ListenerFilters)], fs...)
+		}
+	}
+	return l.opts.ListenerFilters
+}
+
 // prepare runs on the connection's goroutine: listener filters, a handoff
 // to the listener owning the original destination, filter chain selection
 // and the TLS handshake, all within the accept timeout. It returns the
-// factories to serve with. Listeners without filters, selector or TLS
-// return their factories at once.
+// factories to serve with. A listener without chains or filters returns
+// its factories at once; one with a single plaintext chain and no
+// listener filters costs a SelectChain call.
 func (l *Listener) prepare(c *Conn) ([]api.NetworkFilterChainFactory, error) {
 	o := &l.opts
 	if len(o.ListenerFilters) == 0 && o.Chains == nil {
@@ -105,11 +122,19 @@ func (l *Listener) prepare(c *Conn) ([]api.NetworkFilterChainFactory, error) {
 	if timeout <= 0 {
 		timeout = DefaultAcceptTimeout
 	}
-	deadline := time.Now().Add(timeout)
-	c.raw.SetReadDeadline(deadline)
+	var deadline time.Time
+	setDeadline := func() {
+		if deadline.IsZero() {
+			deadline = time.Now().Add(timeout)
+			c.raw.SetReadDeadline(deadline)
+		}
+	}
 	a := &Accepted{Conn: c.raw, Listener: l}
-	if err := runFilters(a, o.ListenerFilters); err != nil {
-		return nil, err
+	if fs := l.listenerFilters(); len(fs) > 0 {
+		setDeadline()
+		if err := runFilters(a, fs); err != nil {
+			return nil, err
+		}
 	}
 	if a.Info.OriginalDst != nil && o.Handoff != nil {
 		if t := o.Handoff(a.Info.OriginalDst); t != nil && t != l {
@@ -117,42 +142,48 @@ func (l *Listener) prepare(c *Conn) ([]api.NetworkFilterChainFactory, error) {
 			// address serves the connection, with its own listener
 			// filters (minus another handoff) and chains.
 			a.Listener = t
-			if err := runFilters(a, t.opts.ListenerFilters); err != nil {
-				return nil, err
+			if fs := t.listenerFilters(); len(fs) > 0 {
+				setDeadline()
+				if err := runFilters(a, fs); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
 	c.setInfo(a)
 	t := a.Listener
-	if t.opts.Chains == nil {
-		c.raw.SetReadDeadline(time.Time{})
-		return t.opts.Filters, nil
-	}
-	fc, err := t.opts.Chains.SelectChain(c.info, c.LocalAddr(), c.RemoteAddr())
-	if err != nil {
-		return nil, err
-	}
-	if fc == nil {
-		return nil, errNoChain
-	}
-	if fc.TLS != nil {
-		ctx, cancel := context.WithDeadline(c.ctx, deadline)
-		tc, err := fc.TLS.Server(ctx, c.raw)
-		cancel()
+	fs := t.opts.Filters
+	if t.opts.Chains != nil {
+		fc, err := t.opts.Chains.SelectChain(c.info, c.LocalAddr(), c.RemoteAddr())
 		if err != nil {
-			return nil, fmt.Errorf("network: tls handshake: %w", err)
+			return nil, err
 		}
-		c.raw = tc
-		if pi, ok := tc.(api.PeerIdentity); ok {
-			c.info.NegotiatedProtocol = pi.NegotiatedProtocol()
-			c.info.PeerURIs = pi.PeerURIs()
-			if c.info.ServerName == "" {
-				c.info.ServerName = pi.ServerName()
+		if fc == nil {
+			return nil, errNoChain
+		}
+		if fc.TLS != nil {
+			setDeadline()
+			ctx, cancel := context.WithDeadline(c.ctx, deadline)
+			tc, err := fc.TLS.Server(ctx, c.raw)
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("network: tls handshake: %w", err)
+			}
+			c.raw = tc
+			if pi, ok := tc.(api.PeerIdentity); ok {
+				c.info.NegotiatedProtocol = pi.NegotiatedProtocol()
+				c.info.PeerURIs = pi.PeerURIs()
+				if c.info.ServerName == "" {
+					c.info.ServerName = pi.ServerName()
+				}
 			}
 		}
+		fs = fc.Factories
 	}
-	c.raw.SetReadDeadline(time.Time{})
-	return fc.Factories, nil
+	if !deadline.IsZero() {
+		c.raw.SetReadDeadline(time.Time{})
+	}
+	return fs, nil
 }
 
 // runFilters runs fs in order; an original_dst filter is skipped after a
