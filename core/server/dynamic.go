@@ -123,7 +123,11 @@ func (s *Server) swapClusters(old, next []config.ClusterConfig, u *config.Update
 				continue
 			}
 		}
-		c, err := upstream.NewCluster(s.clusterOptionsLogged(cc), s.regs.LoadBalancers)
+		o, err := s.clusterOptionsLogged(cc)
+		var c *upstream.Cluster
+		if err == nil {
+			c, err = upstream.NewCluster(o, s.regs.LoadBalancers)
+		}
 		if err != nil {
 			for _, b := range built {
 				b.Close()

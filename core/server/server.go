@@ -142,6 +142,8 @@ type Server struct {
 	roller    mlog.Roller
 	parkAfter time.Duration
 	secrets   api.SecretProvider
+	// clusterTLSs are the clusters' TLS providers.
+	clusterTLSs clusterTLSCache
 
 	pprof    *http.Server
 	pprofLn  net.Listener
@@ -276,7 +278,11 @@ func (s *Server) ApplyClusters(ccs []config.ClusterConfig) error {
 	defer s.updateMu.Unlock()
 	built := make([]*upstream.Cluster, 0, len(ccs))
 	for i, cc := range ccs {
-		c, err := upstream.NewCluster(s.clusterOptionsLogged(cc), s.regs.LoadBalancers)
+		o, err := s.clusterOptionsLogged(cc)
+		var c *upstream.Cluster
+		if err == nil {
+			c, err = upstream.NewCluster(o, s.regs.LoadBalancers)
+		}
 		if err != nil {
 			for _, b := range built {
 				b.Close()
@@ -292,10 +298,12 @@ func (s *Server) ApplyClusters(ccs []config.ClusterConfig) error {
 
 // clusterOptions with the server's logger, so health-check and DNS events
 // are logged.
-func (s *Server) clusterOptionsLogged(cc config.ClusterConfig) upstream.ClusterOptions {
+func (s *Server) clusterOptionsLogged(cc config.ClusterConfig) (upstream.ClusterOptions, error) {
 	o := clusterOptions(cc)
 	o.Logger = s.log
-	return o
+	var err error
+	o.Pool.TLS, err = s.clusterTLS(cc)
+	return o, err
 }
 
 func clusterOptions(cc config.ClusterConfig) upstream.ClusterOptions {
@@ -608,6 +616,7 @@ func (s *Server) Close() error {
 		s.pprof = nil
 	}
 	s.clusters.Close()
+	s.clusterTLSs.close()
 	s.lnMu.Lock()
 	for _, ll := range s.listeners {
 		ll.built.closeLogs(nil)
