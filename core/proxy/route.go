@@ -120,6 +120,7 @@ func (s *serverConn) mutationEntry(withResponse bool) *accesslog.Entry {
 		BytesReceived:           st.bytesIn,
 		DownstreamRemoteAddress: s.remoteAddr,
 		DownstreamLocalAddress:  s.localAddr,
+		Conn:                    s.connInfo,
 		RequestHeaders:          &rs.reqHeaders,
 	}
 	if s.req.Minor == 0 {

@@ -273,6 +273,7 @@ func (s *serverConn) writeAccessLog() {
 		BytesSent:               st.bytesOut,
 		DownstreamRemoteAddress: s.remoteAddr,
 		DownstreamLocalAddress:  s.localAddr,
+		Conn:                    s.connInfo,
 		UpstreamCluster:         st.upCluster,
 		UpstreamLocalAddress:    st.upLocal,
 	}

@@ -286,3 +286,33 @@ func TestTLSBuildErrorsNamePath(t *testing.T) {
 		t.Fatalf("fall_back: %q", body)
 	}
 }
+
+// TestTLSAccessLogVariables: the client's SPIFFE id, SNI and the
+// negotiated ALPN reach the access log.
+func TestTLSAccessLogVariables(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	srvCert := ca.Leaf(t, tlstest.LeafOptions{DNS: []string{"svc.test"}})
+	client := ca.Leaf(t, tlstest.LeafOptions{URIs: []string{"spiffe://td/ns/a/sa/client"}})
+	logPath := filepath.Join(t.TempDir(), "access.log")
+	cfg := tlsProxyConfig(t,
+		map[string]any{"access_logs": []any{map[string]any{"log_path": logPath,
+			"log_format": "%downstream_peer_uri_san% %requested_server_name% %downstream_alpn% %downstream_transport_protocol% %response_code%"}}},
+		[]map[string]any{proxyChain("r1", map[string]any{"tls_context": tlsCtx(srvCert, map[string]any{
+			"ca_cert": string(ca.CertPEM), "verify_client": true, "alpn": "http/1.1"})})},
+		[]map[string]any{cluster("c1", newOrigin(t, "ok"), nil)})
+	srv, err := server.New(server.Options{Config: cfg, Version: server.VersionInfo{Version: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	addr := srv.ListenerAddr("ingress").String()
+	if _, _, err := tlsGet(t, addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test", NextProtos: []string{"http/1.1"},
+		Certificates: []tls.Certificate{client.TLS(t)}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "request logged", func() bool { return srv.Stats().Requests.Load() == 1 && srv.Stats().Active.Load() == 0 })
+	srv.Close() // flushes
+	if got := readFile(t, logPath); got != "spiffe://td/ns/a/sa/client svc.test http/1.1 - 200\n" {
+		t.Fatalf("access log %q", got)
+	}
+}
