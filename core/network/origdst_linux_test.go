@@ -1,0 +1,85 @@
+package network
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed405ffdea/mosn/core/internal/netnstest"
+)
+
+// TestOriginalDstRedirect: inside a network namespace of its own, nft
+// REDIRECTs connections to 10.9.0.1:9999 and :9998 to the outbound
+// listener; SO_ORIGINAL_DST gives their original destination, which
+// becomes LocalAddr; :9999 is handed to the unbound listener that owns it,
+// :9998 stays on the outbound listener.
+func TestOriginalDstRedirect(t *testing.T) {
+	ns := netnstest.New(t, "10.9.0.1/32")
+	target, err := Listen(ListenerOptions{Name: "svc-9999", Address: "10.9.0.1:9999", NoBind: true,
+		Filters: whoamiChain("target", nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { target.Close() })
+	var outbound *Listener
+	err = ns.Do(func() error {
+		var err error
+		outbound, err = Listen(ListenerOptions{Name: "virtualOutbound", Address: "127.0.0.1:0",
+			ListenerFilters: []ListenerFilter{OriginalDst{Mode: OriginalDstRedirect}},
+			Handoff: func(dst net.Addr) *Listener {
+				if dst.String() == "10.9.0.1:9999" {
+					return target
+				}
+				return nil
+			},
+			Filters: whoamiChain("passthrough", nil)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); outbound.Serve() }()
+	t.Cleanup(func() { outbound.Close(); outbound.CloseConns(); <-done })
+	port := outbound.Addr().(*net.TCPAddr).Port
+	ns.Nft(t, fmt.Sprintf(`table ip mosntest {
+	chain out {
+		type nat hook output priority -100; policy accept;
+		ip daddr 10.9.0.1 tcp dport { 9998, 9999 } redirect to :%d
+	}
+}`, port))
+	for addr, want := range map[string]string{
+		"10.9.0.1:9999": "target listener=svc-9999 ",
+		"10.9.0.1:9998": "passthrough listener=virtualOutbound ",
+	} {
+		var c net.Conn
+		if err := ns.Do(func() error {
+			var err error
+			c, err = net.DialTimeout("tcp", addr, 5*time.Second)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		got := ask(t, c)
+		if !strings.HasPrefix(got, want) || !strings.Contains(got, " local="+addr+" ") {
+			t.Fatalf("%s: %q", addr, got)
+		}
+	}
+	// Not redirected: no original destination, no handoff.
+	var c net.Conn
+	ns.Do(func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", outbound.Addr().String(), 5*time.Second)
+		return err
+	})
+	if c == nil {
+		t.Fatal("dial failed")
+	}
+	defer c.Close()
+	if got := ask(t, c); !strings.Contains(got, " local="+outbound.Addr().String()+" ") {
+		t.Fatalf("direct: %q", got)
+	}
+}
