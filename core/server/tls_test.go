@@ -316,3 +316,38 @@ func TestTLSAccessLogVariables(t *testing.T) {
 		t.Fatalf("access log %q", got)
 	}
 }
+
+// TestOpenSSLClient: openssl s_client picks certificates by SNI, verifies
+// them against the CA and is refused TLS 1.1.
+func TestOpenSSLClient(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed")
+	}
+	ca := tlstest.NewCA(t, "ca")
+	def := ca.Leaf(t, tlstest.LeafOptions{CN: "default", DNS: []string{"default.test"}})
+	wild := ca.Leaf(t, tlstest.LeafOptions{CN: "wild", DNS: []string{"*.example.test"}})
+	cfg := tlsProxyConfig(t, nil,
+		[]map[string]any{proxyChain("r1", map[string]any{"tls_context_set": []any{tlsCtx(def, nil), tlsCtx(wild, nil)}})},
+		[]map[string]any{cluster("c1", newOrigin(t, "ok"), nil)})
+	srv := start(t, cfg, server.Options{})
+	addr := srv.ListenerAddr("ingress").String()
+	caFile := tlstest.WriteFile(t, t.TempDir(), "ca.pem", ca.CertPEM)
+	sclient := func(args ...string) (string, error) {
+		cmd := exec.Command(openssl, append([]string{"s_client", "-connect", addr, "-CAfile", caFile, "-verify_return_error", "-brief"}, args...)...)
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := sclient("-servername", "www.example.test", "-verify_hostname", "www.example.test")
+	if err != nil || !strings.Contains(out, "Verification: OK") || !strings.Contains(out, "CN = wild") {
+		t.Fatalf("s_client www.example.test: %v\n%s", err, out)
+	}
+	out, err = sclient("-servername", "default.test")
+	if err != nil || !strings.Contains(out, "CN = default") {
+		t.Fatalf("s_client default.test: %v\n%s", err, out)
+	}
+	if out, err := sclient("-servername", "default.test", "-tls1_1"); err == nil {
+		t.Fatalf("TLS 1.1 accepted:\n%s", out)
+	}
+}
