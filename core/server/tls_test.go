@@ -351,3 +351,44 @@ func TestOpenSSLClient(t *testing.T) {
 		t.Fatalf("TLS 1.1 accepted:\n%s", out)
 	}
 }
+
+// TestTLSInPlaceUpdate: a listener update on the same socket swaps the
+// certificate and turns the inspector on; a connection made before keeps
+// its TLS session.
+func TestTLSInPlaceUpdate(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	v1 := ca.Leaf(t, tlstest.LeafOptions{CN: "v1", DNS: []string{"svc.test"}})
+	v2 := ca.Leaf(t, tlstest.LeafOptions{CN: "v2", DNS: []string{"svc.test"}})
+	origin := newOrigin(t, "ok")
+	cfg := tlsProxyConfig(t, nil, []map[string]any{proxyChain("r1", map[string]any{"tls_context": tlsCtx(v1, nil)})},
+		[]map[string]any{cluster("c1", origin, nil)})
+	srv := start(t, cfg, server.Options{})
+	addr := srv.ListenerAddr("ingress").String()
+	old, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+
+	next := tlsProxyConfig(t, map[string]any{"inspector": true}, []map[string]any{proxyChain("r1", map[string]any{"tls_context": tlsCtx(v2, nil)})},
+		[]map[string]any{cluster("c1", origin, nil)})
+	if err := srv.Update(&config.Update{Listeners: next.Servers[0].Listeners}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.ListenerAddr("ingress").String(); got != addr {
+		t.Fatalf("listener moved from %s to %s", addr, got)
+	}
+	if _, cert, err := tlsGet(t, addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"}); err != nil || cert.Subject.CommonName != "v2" {
+		t.Fatalf("after the update: %v", err)
+	}
+	if _, body := get(t, "http://"+addr+"/"); body != "ok" {
+		t.Fatalf("plaintext through the inspector: %q", body)
+	}
+	old.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(old, "GET / HTTP/1.1\r\nHost: svc.test\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(old), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("old connection: %v", err)
+	}
+	resp.Body.Close()
+}
