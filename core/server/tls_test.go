@@ -392,3 +392,33 @@ func TestTLSInPlaceUpdate(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestTLSForwardedProtoAndRequireTLS: a request over TLS is forwarded
+// with X-Forwarded-Proto https and is not redirected by require_tls ALL;
+// plaintext through the inspector is redirected.
+func TestTLSForwardedProtoAndRequireTLS(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	leaf := ca.Leaf(t, tlstest.LeafOptions{DNS: []string{"svc.test"}})
+	o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "proto="+r.Header.Get("X-Forwarded-Proto"))
+	}))
+	t.Cleanup(o.Close)
+	cfg := tlsProxyConfig(t, map[string]any{"inspector": true}, []map[string]any{proxyChain("r1", map[string]any{"tls_context": tlsCtx(leaf, nil)})},
+		[]map[string]any{cluster("c1", strings.TrimPrefix(o.URL, "http://"), nil)})
+	cfg.Servers[0].Routers[0].VirtualHosts[0].RequireTLS = "ALL"
+	srv := start(t, cfg, server.Options{})
+	addr := srv.ListenerAddr("ingress").String()
+	body, _, err := tlsGet(t, addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"})
+	if err != nil || body != "proto=https" {
+		t.Fatalf("over TLS: %q %v", body, err)
+	}
+	c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get("http://" + addr + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 301 || !strings.HasPrefix(resp.Header.Get("Location"), "https://") {
+		t.Fatalf("plaintext: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
