@@ -121,8 +121,9 @@ type HostConfig struct {
 	// Metadata is the host's metadata; subset load balancing reads
 	// filter_metadata["mosn.lb"]. nil means none.
 	Metadata *HostMetadata `json:"metadata,omitempty"`
-	// TLSDisable dials this host in plaintext although its cluster has a
-	// tls_context.
+	// TLSDisable is accepted for MOSN compatibility when the cluster is
+	// plaintext; in a cluster with tls_context it (a plaintext host among
+	// TLS ones) is not supported yet.
 	TLSDisable bool `json:"tls_disable,omitempty"`
 }
 

@@ -86,6 +86,9 @@ func (v *validator) cluster(c *ClusterConfig, path string) error {
 		return fieldErr(path+".hosts", "an ORIGINAL_DST cluster takes no hosts (each request brings its destination)")
 	}
 	for i := range c.Hosts {
+		if c.Hosts[i].TLSDisable && c.TLSContext != nil && c.TLSContext.Status {
+			return notSupported(indexPath(path+".hosts", i)+".tls_disable", "a plaintext host in a TLS cluster")
+		}
 		if err := host(&c.Hosts[i], indexPath(path+".hosts", i), c.Type == "STRICT_DNS"); err != nil {
 			return err
 		}
