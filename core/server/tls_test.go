@@ -31,7 +31,7 @@ func js(v any) string {
 
 // tlsProxyConfig is a proxy whose listener "ingress" has the given
 // listener fields and filter chains; route table rN sends everything to
-// cluster cN at origins[N].
+// cluster cN. The listener field "more_listeners" adds listeners.
 func tlsProxyConfig(t *testing.T, listener map[string]any, chains []map[string]any, clusters []map[string]any) *config.MOSNConfig {
 	t.Helper()
 	var routers []map[string]any
@@ -45,8 +45,13 @@ func tlsProxyConfig(t *testing.T, listener map[string]any, chains []map[string]a
 	for k, v := range listener {
 		l[k] = v
 	}
+	listeners := []any{l}
+	if more, ok := listener["more_listeners"].([]any); ok {
+		delete(l, "more_listeners")
+		listeners = append(listeners, more...)
+	}
 	doc := map[string]any{
-		"servers":         []any{map[string]any{"routers": routers, "listeners": []any{l}}},
+		"servers":         []any{map[string]any{"routers": routers, "listeners": listeners}},
 		"cluster_manager": map[string]any{"clusters": clusters},
 	}
 	cfg, err := config.Parse([]byte(js(doc)), "test.json")
@@ -228,26 +233,7 @@ func TestListenerCertRotation(t *testing.T) {
 		[]map[string]any{cluster("c1", newOrigin(t, "ok"), nil)})
 	srv := start(t, cfg, server.Options{})
 	addr := srv.ListenerAddr("ingress").String()
-	old, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
-	r := bufio.NewReader(old)
-	roundTrip := func() {
-		t.Helper()
-		old.SetDeadline(time.Now().Add(5 * time.Second))
-		io.WriteString(old, "GET / HTTP/1.1\r\nHost: svc.test\r\n\r\n")
-		resp, err := http.ReadResponse(r, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "ok" {
-			t.Fatalf("body %q", b)
-		}
-	}
+	old, roundTrip := keepAliveTLS(t, addr, ca)
 	roundTrip()
 	v2 := ca.Leaf(t, tlstest.LeafOptions{CN: "v2", DNS: []string{"svc.test"}})
 	tlstest.WriteFile(t, dir, "key.pem", v2.KeyPEM)
@@ -364,11 +350,7 @@ func TestTLSInPlaceUpdate(t *testing.T) {
 		[]map[string]any{cluster("c1", origin, nil)})
 	srv := start(t, cfg, server.Options{})
 	addr := srv.ListenerAddr("ingress").String()
-	old, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
+	_, roundTrip := keepAliveTLS(t, addr, ca)
 
 	next := tlsProxyConfig(t, map[string]any{"inspector": true}, []map[string]any{proxyChain("r1", map[string]any{"tls_context": tlsCtx(v2, nil)})},
 		[]map[string]any{cluster("c1", origin, nil)})
@@ -384,13 +366,7 @@ func TestTLSInPlaceUpdate(t *testing.T) {
 	if _, body := get(t, "http://"+addr+"/"); body != "ok" {
 		t.Fatalf("plaintext through the inspector: %q", body)
 	}
-	old.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(old, "GET / HTTP/1.1\r\nHost: svc.test\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(old), nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("old connection: %v", err)
-	}
-	resp.Body.Close()
+	roundTrip()
 }
 
 // TestTLSForwardedProtoAndRequireTLS: a request over TLS is forwarded
@@ -420,5 +396,31 @@ func TestTLSForwardedProtoAndRequireTLS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 301 || !strings.HasPrefix(resp.Header.Get("Location"), "https://") {
 		t.Fatalf("plaintext: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// keepAliveTLS opens a keep-alive TLS connection to addr (SNI svc.test)
+// and returns it with a function sending GET / on it, which expects "ok".
+func keepAliveTLS(t *testing.T, addr string, ca *tlstest.CA) (*tls.Conn, func()) {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r := bufio.NewReader(c)
+	return c, func() {
+		t.Helper()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: svc.test\r\n\r\n")
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "ok" {
+			t.Fatalf("keep-alive connection: %d %q", resp.StatusCode, b)
+		}
 	}
 }
