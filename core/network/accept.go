@@ -170,6 +170,7 @@ func (l *Listener) prepare(c *Conn) ([]api.NetworkFilterChainFactory, error) {
 				return nil, fmt.Errorf("network: tls handshake: %w", err)
 			}
 			c.raw = tc
+			c.sec.Store(tc)
 			if pi, ok := tc.(api.PeerIdentity); ok {
 				c.info.NegotiatedProtocol = pi.NegotiatedProtocol()
 				c.info.PeerURIs = pi.PeerURIs()

@@ -170,3 +170,49 @@ func TestMutualTLSReachesNoFilter(t *testing.T) {
 		t.Fatalf("%d filter chains created, want 1 (refused clients must not get one)", n)
 	}
 }
+
+// recorder keeps every byte read from a connection.
+type recorder struct {
+	net.Conn
+	got []byte
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.got = append(r.got, p[:n]...)
+	return n, err
+}
+
+// byeServer answers one line and returns: the listener closes the
+// connection with FlushWrite.
+type byeServer struct{ echoFilter }
+
+func (byeServer) Serve(ctx context.Context, c api.Connection) error {
+	bufio.NewReader(readerFunc(c.Read)).ReadString('\n')
+	return c.Write([]byte("bye\n"))
+}
+
+// TestTLSCloseSendsCloseNotify: a TLS connection the server closes ends
+// with a close_notify alert (RFC 8446 section 6.1), so strict peers do not
+// see a truncation.
+func TestTLSCloseSendsCloseNotify(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	fc := &FilterChain{TLS: newTLSServer(t, ca, tlsctx.Config{}), Factories: []api.NetworkFilterChainFactory{
+		factoryFunc(func(ctx context.Context, fm api.FilterManager) { fm.AddReadFilter(&byeServer{}) })}}
+	ln := serve(t, ListenerOptions{Name: "tls", Chains: selectorFunc(func(*ConnInfo) *FilterChain { return fc })})
+	rec := &recorder{Conn: dial(t, ln)}
+	// TLS 1.2: record types are in the clear, an alert is type 21.
+	tc := tls.Client(rec, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test", MaxVersion: tls.VersionTLS12})
+	io.WriteString(tc, "hi\n")
+	if b, err := io.ReadAll(tc); err != nil || string(b) != "bye\n" {
+		t.Fatalf("%q %v", b, err)
+	}
+	var last byte
+	for b := rec.got; len(b) >= 5; {
+		n := 5 + (int(b[3])<<8 | int(b[4]))
+		last, b = b[0], b[min(n, len(b)):]
+	}
+	if last != 21 {
+		t.Fatalf("last record type %d, want an alert (21)", last)
+	}
+}

@@ -70,6 +70,9 @@ type Conn struct {
 	local, remote net.Addr
 	// lname is the serving listener's name (ListenerName).
 	lname string
+	// sec is the TLS connection (a net.Conn) after a handshake, for Close
+	// from any goroutine.
+	sec atomic.Value
 }
 
 var _ api.Connection = (*Conn)(nil)
@@ -190,7 +193,14 @@ func (c *Conn) Close(how api.CloseType) error {
 			tc.SetLinger(0)
 		}
 	}
-	err := c.sock.Close()
+	var err error
+	if sec, ok := c.sec.Load().(net.Conn); ok && how == api.FlushWrite {
+		// A TLS close_notify first: peers such as OpenSSL 3 report a
+		// connection closed without one as truncated.
+		err = sec.Close()
+	} else {
+		err = c.sock.Close()
+	}
 	c.cancel()
 	c.event(api.LocalClose)
 	return err
