@@ -83,3 +83,42 @@ func TestOriginalDstRedirect(t *testing.T) {
 		t.Fatalf("direct: %q", got)
 	}
 }
+
+// TestOriginalDstTProxy: a client in another namespace connects to
+// 10.20.0.5:80 through the proxy namespace, where nft tproxy delivers the
+// connection to an IP_TRANSPARENT listener; its original destination is
+// the accepted socket's local address.
+func TestOriginalDstTProxy(t *testing.T) {
+	client, proxy := netnstest.NewPair(t)
+	var ln *Listener
+	if err := proxy.Do(func() error {
+		var err error
+		ln, err = Listen(ListenerOptions{Name: "tproxy", Address: "0.0.0.0:0", Transparent: true,
+			ListenerFilters: []ListenerFilter{OriginalDst{Mode: OriginalDstTProxy}},
+			Filters:         whoamiChain("tproxy", nil)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); ln.Serve() }()
+	t.Cleanup(func() { ln.Close(); ln.CloseConns(); <-done })
+	proxy.Nft(t, fmt.Sprintf(`table ip mosntest {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		ip daddr 10.20.0.5 tcp dport 80 meta mark set 1 tproxy to :%d accept
+	}
+}`, ln.Addr().(*net.TCPAddr).Port))
+	var c net.Conn
+	if err := client.Do(func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", "10.20.0.5:80", 5*time.Second)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := ask(t, c); !strings.Contains(got, " local=10.20.0.5:80 remote=10.10.0.1:") {
+		t.Fatalf("answer %q", got)
+	}
+}

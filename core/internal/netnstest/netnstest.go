@@ -85,3 +85,23 @@ func run(t *testing.T, name string, args ...string) {
 		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 	}
 }
+
+// NewPair creates a client namespace (10.10.0.1/24) and a proxy namespace
+// (10.10.0.2/24) joined by a veth pair. The client routes 10.20.0.0/24
+// through the proxy, and the proxy delivers packets marked 1 locally
+// (policy routing for nft tproxy: fwmark 1 -> table 100 -> local). Skips as
+// New does.
+func NewPair(t *testing.T) (client, proxy *NS) {
+	t.Helper()
+	client, proxy = New(t), New(t)
+	veth := fmt.Sprintf("mt%d", seq.Add(1))
+	run(t, "ip", "link", "add", veth+"a", "netns", client.Name, "type", "veth", "peer", "name", veth+"b", "netns", proxy.Name)
+	run(t, "ip", "-n", client.Name, "addr", "add", "10.10.0.1/24", "dev", veth+"a")
+	run(t, "ip", "-n", proxy.Name, "addr", "add", "10.10.0.2/24", "dev", veth+"b")
+	run(t, "ip", "-n", client.Name, "link", "set", veth+"a", "up")
+	run(t, "ip", "-n", proxy.Name, "link", "set", veth+"b", "up")
+	run(t, "ip", "-n", client.Name, "route", "add", "10.20.0.0/24", "via", "10.10.0.2")
+	run(t, "ip", "-n", proxy.Name, "rule", "add", "fwmark", "1", "lookup", "100")
+	run(t, "ip", "-n", proxy.Name, "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100")
+	return client, proxy
+}
