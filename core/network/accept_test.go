@@ -216,3 +216,55 @@ func TestTLSCloseSendsCloseNotify(t *testing.T) {
 		t.Fatalf("last record type %d, want an alert (21)", last)
 	}
 }
+
+// TestProbeTLS: a TLS connection is probed through its socket, so a
+// client that goes away is noticed (the proxy probes a client waiting on
+// a slow upstream).
+func TestProbeTLS(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	srv := newTLSServer(t, ca, tlsctx.Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	results := make(chan ProbeResult, 2)
+	go func() {
+		defer close(results)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		sc, err := srv.Server(context.Background(), c)
+		if err != nil {
+			return
+		}
+		results <- Probe(sc)
+		sc.Write([]byte("probed\n"))
+		deadline := time.Now().Add(5 * time.Second)
+		r := Probe(sc)
+		for r != ProbeClosed && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+			r = Probe(sc)
+		}
+		results <- r
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	tc := tls.Client(raw, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"})
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	if line, err := bufio.NewReader(tc).ReadString('\n'); err != nil || line != "probed\n" {
+		t.Fatalf("%q %v", line, err)
+	}
+	if r := <-results; r != ProbeIdle {
+		t.Fatalf("idle TLS connection probed %d", r)
+	}
+	raw.Close()
+	if r := <-results; r != ProbeClosed {
+		t.Fatalf("closed TLS connection probed %d", r)
+	}
+}
