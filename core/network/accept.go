@@ -171,6 +171,7 @@ func (l *Listener) prepare(c *Conn) ([]api.NetworkFilterChainFactory, error) {
 			}
 			c.raw = tc
 			c.sec.Store(tc)
+			c.secure = true
 			if pi, ok := tc.(api.PeerIdentity); ok {
 				c.info.NegotiatedProtocol = pi.NegotiatedProtocol()
 				c.info.PeerURIs = pi.PeerURIs()

@@ -268,3 +268,41 @@ func TestProbeTLS(t *testing.T) {
 		t.Fatalf("closed TLS connection probed %d", r)
 	}
 }
+
+// headBody writes a head and a body with WriteBuffers, as the proxy does.
+type headBody struct{ echoFilter }
+
+func (headBody) Serve(ctx context.Context, c api.Connection) error {
+	bufio.NewReader(readerFunc(c.Read)).ReadString('\n')
+	bufs := net.Buffers{[]byte("head\n"), []byte("body\n")}
+	return c.(*Conn).WriteBuffers(&bufs)
+}
+
+// TestTLSWriteBuffersOneRecord: buffers written together over TLS leave
+// in one record (one write), not one per buffer.
+func TestTLSWriteBuffersOneRecord(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	fc := &FilterChain{TLS: newTLSServer(t, ca, tlsctx.Config{}), Factories: []api.NetworkFilterChainFactory{
+		factoryFunc(func(ctx context.Context, fm api.FilterManager) { fm.AddReadFilter(&headBody{}) })}}
+	ln := serve(t, ListenerOptions{Name: "tls", Chains: selectorFunc(func(*ConnInfo) *FilterChain { return fc })})
+	rec := &recorder{Conn: dial(t, ln)}
+	tc := tls.Client(rec, &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test", MaxVersion: tls.VersionTLS12})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	rec.got = nil
+	io.WriteString(tc, "hi\n")
+	if b, err := io.ReadAll(tc); err != nil || string(b) != "head\nbody\n" {
+		t.Fatalf("%q %v", b, err)
+	}
+	data := 0
+	for b := rec.got; len(b) >= 5; {
+		if b[0] == 23 { // application_data
+			data++
+		}
+		b = b[min(5+(int(b[3])<<8|int(b[4])), len(b)):]
+	}
+	if data != 1 {
+		t.Fatalf("%d application data records, want 1", data)
+	}
+}

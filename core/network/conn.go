@@ -71,8 +71,9 @@ type Conn struct {
 	// lname is the serving listener's name (ListenerName).
 	lname string
 	// sec is the TLS connection (a net.Conn) after a handshake, for Close
-	// from any goroutine.
-	sec atomic.Value
+	// from any goroutine; secure is set with it, before serving.
+	sec    atomic.Value
+	secure bool
 }
 
 var _ api.Connection = (*Conn)(nil)
@@ -159,6 +160,9 @@ func (c *Conn) Write(bufs ...[]byte) error {
 		_, err := c.raw.Write(bufs[0])
 		return err
 	}
+	if c.secure {
+		return c.writeCoalesced(bufs)
+	}
 	nb := net.Buffers(bufs)
 	_, err := nb.WriteTo(c.raw)
 	return err
@@ -171,7 +175,43 @@ func (c *Conn) WriteBuffers(bufs *net.Buffers) error {
 	if len(c.writeFilters) > 0 {
 		return c.Write(*bufs...)
 	}
+	if c.secure && len(*bufs) > 1 {
+		err := c.writeCoalesced(*bufs)
+		*bufs = (*bufs)[len(*bufs):]
+		return err
+	}
 	_, err := bufs.WriteTo(c.raw)
+	return err
+}
+
+// maxCoalesce bounds what writeCoalesced copies; larger writes go out
+// buffer by buffer.
+const maxCoalesce = 64 << 10
+
+// writeCoalesced writes bufs to a TLS connection with one Write: TLS has
+// no writev, and a Write per buffer would cost a record and a system call
+// each (a response head and its body would be two).
+func (c *Conn) writeCoalesced(bufs [][]byte) error {
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	if n > maxCoalesce {
+		for _, b := range bufs {
+			if _, err := c.raw.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	bp := buffer.GetBytes(n)
+	out := (*bp)[:0]
+	for _, b := range bufs {
+		out = append(out, b...)
+	}
+	_, err := c.raw.Write(out)
+	*bp = out[:0]
+	buffer.PutBytes(bp)
 	return err
 }
 
