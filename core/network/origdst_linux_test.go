@@ -5,7 +5,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seed405ffdea/mosn/core/internal/netnstest"
 )
@@ -44,41 +43,19 @@ func TestOriginalDstRedirect(t *testing.T) {
 	go func() { defer close(done); outbound.Serve() }()
 	t.Cleanup(func() { outbound.Close(); outbound.CloseConns(); <-done })
 	port := outbound.Addr().(*net.TCPAddr).Port
-	ns.Nft(t, fmt.Sprintf(`table ip mosntest {
-	chain out {
-		type nat hook output priority -100; policy accept;
-		ip daddr 10.9.0.1 tcp dport { 9998, 9999 } redirect to :%d
-	}
-}`, port))
+	ns.Redirect(t, "10.9.0.1", "9998, 9999", port)
 	for addr, want := range map[string]string{
 		"10.9.0.1:9999": "target listener=svc-9999 ",
 		"10.9.0.1:9998": "passthrough listener=virtualOutbound ",
 	} {
-		var c net.Conn
-		if err := ns.Do(func() error {
-			var err error
-			c, err = net.DialTimeout("tcp", addr, 5*time.Second)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
+		c := ns.Dial(t, addr)
 		got := ask(t, c)
 		if !strings.HasPrefix(got, want) || !strings.Contains(got, " local="+addr+" ") {
 			t.Fatalf("%s: %q", addr, got)
 		}
 	}
 	// Not redirected: no original destination, no handoff.
-	var c net.Conn
-	ns.Do(func() error {
-		var err error
-		c, err = net.DialTimeout("tcp", outbound.Addr().String(), 5*time.Second)
-		return err
-	})
-	if c == nil {
-		t.Fatal("dial failed")
-	}
-	defer c.Close()
+	c := ns.Dial(t, outbound.Addr().String())
 	if got := ask(t, c); !strings.Contains(got, " local="+outbound.Addr().String()+" ") {
 		t.Fatalf("direct: %q", got)
 	}
@@ -109,15 +86,7 @@ func TestOriginalDstTProxy(t *testing.T) {
 		ip daddr 10.20.0.5 tcp dport 80 meta mark set 1 tproxy to :%d accept
 	}
 }`, ln.Addr().(*net.TCPAddr).Port))
-	var c net.Conn
-	if err := client.Do(func() error {
-		var err error
-		c, err = net.DialTimeout("tcp", "10.20.0.5:80", 5*time.Second)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := client.Dial(t, "10.20.0.5:80")
 	if got := ask(t, c); !strings.Contains(got, " local=10.20.0.5:80 remote=10.10.0.1:") {
 		t.Fatalf("answer %q", got)
 	}

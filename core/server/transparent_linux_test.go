@@ -2,13 +2,11 @@ package server_test
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/seed405ffdea/mosn/core/internal/netnstest"
 	"github.com/seed405ffdea/mosn/core/server"
@@ -41,22 +39,9 @@ func TestTransparentProxyHandoff(t *testing.T) {
 	srv.Start()
 	t.Cleanup(func() { srv.Close() })
 	port := srv.ListenerAddr("virtualOutbound").(*net.TCPAddr).Port
-	ns.Nft(t, fmt.Sprintf(`table ip mosntest {
-	chain out {
-		type nat hook output priority -100; policy accept;
-		ip daddr 10.9.0.1 tcp dport { 9998, 9999 } redirect to :%d
-	}
-}`, port))
+	ns.Redirect(t, "10.9.0.1", "9998, 9999", port)
 	for addr, want := range map[string]string{"10.9.0.1:9999": "service 9999", "10.9.0.1:9998": "passthrough"} {
-		var c net.Conn
-		if err := ns.Do(func() error {
-			var err error
-			c, err = net.DialTimeout("tcp", addr, 5*time.Second)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c := ns.Dial(t, addr)
 		io.WriteString(c, "GET / HTTP/1.1\r\nHost: "+addr+"\r\nConnection: close\r\n\r\n")
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {

@@ -7,6 +7,7 @@ package netnstest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 var seq atomic.Int32
@@ -104,4 +106,33 @@ func NewPair(t *testing.T) (client, proxy *NS) {
 	run(t, "ip", "-n", proxy.Name, "rule", "add", "fwmark", "1", "lookup", "100")
 	run(t, "ip", "-n", proxy.Name, "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100")
 	return client, proxy
+}
+
+// Redirect adds an nft rule REDIRECTing locally made connections to daddr
+// on ports (nft set syntax, "9998, 9999") to local port to.
+func (ns *NS) Redirect(t *testing.T, daddr, ports string, to int) {
+	t.Helper()
+	ns.Nft(t, fmt.Sprintf(`table ip mosntest {
+	chain out {
+		type nat hook output priority -100; policy accept;
+		ip daddr %s tcp dport { %s } redirect to :%d
+	}
+}`, daddr, ports, to))
+}
+
+// Dial connects to addr from inside the namespace; the connection is
+// closed at cleanup.
+func (ns *NS) Dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	var c net.Conn
+	if err := ns.Do(func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", addr, 5*time.Second)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
 }
