@@ -78,10 +78,14 @@ const (
 type Connection interface {
 	// ID is unique within the process.
 	ID() uint64
-	// LocalAddr is the local address (for a redirected connection, the
-	// address the client meant to reach once original_dst has run).
+	// LocalAddr is the local address. For a connection redirected to the
+	// proxy (iptables/nft REDIRECT or tproxy; listener use_original_dst)
+	// it is the address the client meant to reach, which is what an
+	// ORIGINAL_DST cluster dials; after a PROXY protocol header, the
+	// destination the header carries.
 	LocalAddr() net.Addr
-	// RemoteAddr is the peer's address.
+	// RemoteAddr is the peer's address, or the client address a PROXY
+	// protocol header carried.
 	RemoteAddr() net.Addr
 	// Read reads from the connection, after the read filters that precede a
 	// ConnectionServer have seen the bytes.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/network"
 )
 
 // DefaultFormat is the format used when log_format is empty: MOSN's
@@ -67,4 +68,7 @@ type Entry struct {
 	// RequestHeaders are the request headers as received, ResponseHeaders
 	// the response headers as sent downstream; either may be nil.
 	RequestHeaders, ResponseHeaders api.HeaderMap
+	// Conn is what the listener learned about the downstream connection
+	// (SNI, TLS peer URIs, ALPN, transport); nil if nothing.
+	Conn *network.ConnInfo
 }

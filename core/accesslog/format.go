@@ -1,6 +1,8 @@
 package accesslog
 
 import (
+	"github.com/seed405ffdea/mosn/core/network"
+
 	"errors"
 	"fmt"
 	"strconv"
@@ -72,6 +74,10 @@ const (
 	opRequestID
 	opRequestHeader
 	opResponseHeader
+	opRequestedServerName // Entry.Conn.ServerName (SNI)
+	opPeerURISAN          // Entry.Conn.PeerURIs, comma-separated
+	opDownstreamALPN      // Entry.Conn.NegotiatedProtocol
+	opDownstreamTransport // Entry.Conn.TransportProtocol
 )
 
 // variables maps every plain variable name to its operation.
@@ -94,6 +100,11 @@ var variables = map[string]opKind{
 	"upstream_host":              opUpstreamHost,
 	"upstream_cluster":           opUpstreamCluster,
 	"request_id":                 opRequestID, // ours: MOSN has no such variable
+	// Ours, for TLS listeners (MOSN has none).
+	"requested_server_name":         opRequestedServerName,
+	"downstream_peer_uri_san":       opPeerURISAN,
+	"downstream_alpn":               opDownstreamALPN,
+	"downstream_transport_protocol": opDownstreamTransport,
 
 	// Envoy (config/observability/access_log/usage).
 	"START_TIME":                opEnvoyStartTime,
@@ -110,6 +121,8 @@ var variables = map[string]opKind{
 	"UPSTREAM_LOCAL_ADDRESS":    opUpstreamLocalAddress,
 	"DOWNSTREAM_REMOTE_ADDRESS": opDownstreamRemoteAddress,
 	"DOWNSTREAM_LOCAL_ADDRESS":  opDownstreamLocalAddress,
+	"REQUESTED_SERVER_NAME":     opRequestedServerName,
+	"DOWNSTREAM_PEER_URI_SAN":   opPeerURISAN,
 }
 
 // source says where a header's value comes from.
@@ -397,6 +410,8 @@ func (f *Format) render(dst []byte, e *Entry, missing string) []byte {
 			dst = appendValue(dst, e.UpstreamCluster, 0, missing)
 		case opRequestID:
 			dst = appendValue(dst, view(e.RequestID), 0, missing)
+		case opRequestedServerName, opPeerURISAN, opDownstreamALPN, opDownstreamTransport:
+			dst = appendConn(dst, o.kind, e.Conn, missing)
 		case opRequestHeader, opResponseHeader:
 			hm := e.RequestHeaders
 			if o.kind == opResponseHeader {
@@ -515,4 +530,29 @@ func appendValue(dst []byte, s string, max int, missing string) []byte {
 		}
 	}
 	return append(dst, s[start:]...)
+}
+
+// appendConn renders a variable of the downstream connection's ConnInfo.
+func appendConn(dst []byte, kind opKind, ci *network.ConnInfo, missing string) []byte {
+	if ci == nil {
+		return append(dst, missing...)
+	}
+	switch kind {
+	case opRequestedServerName:
+		return appendValue(dst, ci.ServerName, 0, missing)
+	case opDownstreamALPN:
+		return appendValue(dst, ci.NegotiatedProtocol, 0, missing)
+	case opDownstreamTransport:
+		return appendValue(dst, ci.TransportProtocol, 0, missing)
+	}
+	if len(ci.PeerURIs) == 0 {
+		return append(dst, missing...)
+	}
+	for i, u := range ci.PeerURIs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendValue(dst, u, 0, missing)
+	}
+	return dst
 }

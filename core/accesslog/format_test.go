@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/protocol/http1"
 )
 
@@ -335,5 +336,20 @@ func TestAppendTime(t *testing.T) {
 				t.Errorf("Envoy layout of %v: got %q, want %q", tm, got, want)
 			}
 		}
+	}
+}
+
+func TestConnVariables(t *testing.T) {
+	f, err := Compile("%requested_server_name% %downstream_peer_uri_san% %downstream_alpn% %downstream_transport_protocol% %REQUESTED_SERVER_NAME% %DOWNSTREAM_PEER_URI_SAN%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Entry{Conn: &network.ConnInfo{ServerName: "a.test", PeerURIs: []string{"spiffe://td/ns/a/sa/x", "spiffe://td/ns/a/sa/y"},
+		NegotiatedProtocol: "h2", TransportProtocol: "tls"}}
+	if got := string(f.Append(nil, e)); got != "a.test spiffe://td/ns/a/sa/x,spiffe://td/ns/a/sa/y h2 tls a.test spiffe://td/ns/a/sa/x,spiffe://td/ns/a/sa/y" {
+		t.Fatalf("got %q", got)
+	}
+	if got := string(f.Append(nil, &Entry{})); got != "- - - - - -" {
+		t.Fatalf("without connection info: %q", got)
 	}
 }

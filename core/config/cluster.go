@@ -94,11 +94,16 @@ type ClusterConfig struct {
 	// outlier_detection; MOSN has none). nil means off.
 	OutlierDetection *OutlierDetectionConfig `json:"outlier_detection,omitempty"`
 
+	// TLSContext dials the hosts with TLS (see core/tlsctx): server_name
+	// is the SNI and the verified name, ca_cert the trusted roots (empty:
+	// the system's), cert_chain/private_key the client certificate.
+	// Sessions are resumed. nil, or status false, means plaintext.
+	TLSContext *TLSConfig `json:"tls_context,omitempty"`
+
 	// Not supported yet.
 	SubType           string          `json:"sub_type,omitempty"`
 	Spec              json.RawMessage `json:"spec,omitempty"`
 	ClusterManagerTLS bool            `json:"cluster_manager_tls,omitempty"`
-	TLSContext        *TLSConfig      `json:"tls_context,omitempty"`
 	IdleTimeout       *Duration       `json:"idle_timeout,omitempty"`
 }
 
@@ -116,8 +121,9 @@ type HostConfig struct {
 	// Metadata is the host's metadata; subset load balancing reads
 	// filter_metadata["mosn.lb"]. nil means none.
 	Metadata *HostMetadata `json:"metadata,omitempty"`
-	// TLSDisable is accepted for MOSN compatibility; upstream TLS is not
-	// supported yet, so every host is plaintext.
+	// TLSDisable is accepted for MOSN compatibility when the cluster is
+	// plaintext; in a cluster with tls_context it (a plaintext host among
+	// TLS ones) is not supported yet.
 	TLSDisable bool `json:"tls_disable,omitempty"`
 }
 

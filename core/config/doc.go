@@ -15,7 +15,7 @@
 // accepted while they hold their zero value, and refused when set, with an
 // error wrapping ErrNotSupported:
 //
-//	mosn.json: servers[0].listeners[0].filter_chains[0].tls_context: TLS is not supported yet
+//	mosn.json: servers[0].listeners[0].filter_chains[0].tls_context.type: TLS provider type "gm" is not supported yet (built in: "default")
 //
 // Only the first problem is reported, in a fixed order, so the same file
 // always gives the same message.

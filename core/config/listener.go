@@ -1,6 +1,10 @@
 package config
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/seed405ffdea/mosn/core/tlsctx"
+)
 
 // ListenerConfig is one listening socket and what runs on its connections.
 type ListenerConfig struct {
@@ -12,9 +16,10 @@ type ListenerConfig struct {
 	// Address is "host:port" (required). Port 0 asks the kernel for a free
 	// port.
 	Address string `json:"address"`
-	// BindPort must be true: the listener binds its address. MOSN's
-	// unbound listeners (reached only through use_original_dst handoff)
-	// are not supported yet.
+	// BindPort binds the address. False makes a listener that binds
+	// nothing and serves only connections a use_original_dst listener
+	// hands to it (Istio's per-service outbound listeners behind
+	// 15001); as in MOSN, an absent bind_port means false.
 	BindPort bool `json:"bind_port"`
 	// Network is "tcp" (default), "udp" (the udp_proxy filter) or "unix"
 	// (Address is then a socket path). Validate stores it lower-case.
@@ -22,21 +27,33 @@ type ListenerConfig struct {
 	// ReusePort sets SO_REUSEPORT on the listening socket so several
 	// processes can share the port. Not in MOSN; default false.
 	ReusePort bool `json:"reuse_port,omitempty"`
-	// UseOriginalDst hands connections redirected by iptables to the
-	// listener of their original destination. MOSN writes it as a boolean
-	// (true means "redirect") or, in newer versions, as "redirect" or
-	// "tproxy". Not supported yet when set.
+	// UseOriginalDst reads each connection's original destination
+	// ("redirect": iptables/nft REDIRECT, SO_ORIGINAL_DST; "tproxy": an
+	// IP_TRANSPARENT socket, needs CAP_NET_ADMIN), makes it the
+	// connection's local address and hands the connection to the
+	// listener owning that address (exact ip:port, then 0.0.0.0:port),
+	// else keeps it here (an ORIGINAL_DST cluster then dials it). MOSN
+	// writes a boolean (true means "redirect") or, in newer versions,
+	// the string. Empty means off.
 	UseOriginalDst string `json:"use_original_dst,omitempty" decode:"original_dst"`
 	// AccessLogs are written for every request on this listener.
 	AccessLogs []AccessLogConfig `json:"access_logs,omitempty"`
-	// ListenerFilters (original_dst, tls inspector, ...) are not supported
-	// yet.
+	// ListenerFilters run before the filter chain is chosen, in order:
+	// "proxy_protocol" (config: {"allow_requests_without_proxy_protocol":
+	// bool}), "tls_inspector" and "original_dst" (config: {"type":
+	// "redirect"|"tproxy"}), or their Envoy names
+	// (envoy.filters.listener.*). See docs/tls.md.
 	ListenerFilters []FilterConfig `json:"listener_filters,omitempty"`
-	// FilterChains holds exactly one chain (MOSN uses only the first).
+	// FilterChains are the listener's chains; each connection runs the
+	// one its filter_chain_match selects (Envoy's rules), the first of
+	// equals winning. Without matches the first chain serves everything.
 	FilterChains []FilterChainConfig `json:"filter_chains"`
 	// StreamFilters run on every request of the proxy filter, in order.
 	StreamFilters []FilterConfig `json:"stream_filters,omitempty"`
-	// Inspector (sniff TLS vs plaintext) is not supported yet.
+	// Inspector runs the tls_inspector: TLS and plaintext on one port,
+	// told apart by the first bytes; a TLS chain then serves TLS clients
+	// and a chain without TLS (or, when all chains have TLS, the first
+	// chain without its TLS) serves plaintext, as MOSN does.
 	Inspector bool `json:"inspector,omitempty"`
 	// ConnectionIdleTimeout closes a downstream connection idle this long.
 	// nil means DefaultConnectionIdleTimeout (90s); 0 means never.
@@ -70,11 +87,17 @@ type AccessLogConfig struct {
 
 // FilterChainConfig is a listener's filter chain.
 type FilterChainConfig struct {
-	// FilterChainMatch (MOSN's "match") is not supported yet.
+	// FilterChainMatch (MOSN's "match" string) is not supported yet; use
+	// filter_chain_match.
 	FilterChainMatch string `json:"match,omitempty"`
-	// TLSContext and TLSContextSet terminate TLS; TLS is not supported yet,
-	// so a context whose status is true is refused. A context with status
-	// false is ignored, as MOSN ignores it.
+	// Match selects the connections this chain serves (Envoy's
+	// filter_chain_match); nil matches every connection.
+	Match *FilterChainMatch `json:"filter_chain_match,omitempty"`
+	// TLSContext and TLSContextSet terminate TLS (mutually exclusive). A
+	// set holds several certificates chosen per handshake by SNI (exact,
+	// then wildcard), then ALPN; the first serves clients that match none.
+	// A context with status false is ignored, as MOSN ignores it; in a set
+	// all contexts must have the same status and type.
 	TLSContext    *TLSConfig  `json:"tls_context,omitempty"`
 	TLSContextSet []TLSConfig `json:"tls_context_set,omitempty"`
 	// Filters are the network filters, in order (at least one).
@@ -142,25 +165,8 @@ type ProxyConfig struct {
 	StreamIdleTimeout Duration `json:"stream_idle_timeout,omitempty"`
 }
 
-// TLSConfig is MOSN's TLS context. TLS is not supported yet; the fields
-// are recognised so that configurations with TLS switched off still load.
-type TLSConfig struct {
-	Status            bool            `json:"status,omitempty"`
-	Type              string          `json:"type,omitempty"`
-	ServerName        string          `json:"server_name,omitempty"`
-	CACert            string          `json:"ca_cert,omitempty"`
-	CertChain         string          `json:"cert_chain,omitempty"`
-	PrivateKey        string          `json:"private_key,omitempty"`
-	VerifyClient      bool            `json:"verify_client,omitempty"`
-	RequireClientCert bool            `json:"require_client_cert,omitempty"`
-	InsecureSkip      bool            `json:"insecure_skip,omitempty"`
-	CipherSuites      string          `json:"cipher_suites,omitempty"`
-	EcdhCurves        string          `json:"ecdh_curves,omitempty"`
-	MinVersion        string          `json:"min_version,omitempty"`
-	MaxVersion        string          `json:"max_version,omitempty"`
-	ALPN              string          `json:"alpn,omitempty"`
-	Ticket            string          `json:"ticket,omitempty"`
-	Fallback          bool            `json:"fall_back,omitempty"`
-	ExtendVerify      json.RawMessage `json:"extend_verify,omitempty"`
-	SdsSource         json.RawMessage `json:"sds_source,omitempty"`
-}
+// TLSConfig is MOSN's tls_context (see core/tlsctx for every field).
+// Validate checks it strictly (versions, cipher suites, curves, ALPN,
+// field combinations); certificate files are read when the listener or
+// cluster is built.
+type TLSConfig = tlsctx.Config

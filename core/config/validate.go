@@ -22,6 +22,9 @@ type Known struct {
 	StreamFilters map[string]bool
 	// Tracers are the tracing drivers (tracing.driver).
 	Tracers map[string]bool
+	// TLSProviders are the tls_context types besides crypto/tls ("gm");
+	// nil means none.
+	TLSProviders map[string]bool
 }
 
 // Builtins returns the filters core implements itself: the "proxy",

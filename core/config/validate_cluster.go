@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/seed405ffdea/mosn/core/tlsctx"
+
 	"bufio"
 	"bytes"
 	"net"
@@ -60,6 +62,11 @@ func (v *validator) cluster(c *ClusterConfig, path string) error {
 	if err := clusterUnsupported(c, path); err != nil {
 		return err
 	}
+	if c.TLSContext != nil {
+		if err := v.tlsContext(c.TLSContext, path+".tls_context", tlsctx.ClientSide); err != nil {
+			return err
+		}
+	}
 	if c.MaxRequestPerConn == 0 {
 		c.MaxRequestPerConn = DefaultMaxRequestPerConn
 	}
@@ -79,6 +86,9 @@ func (v *validator) cluster(c *ClusterConfig, path string) error {
 		return fieldErr(path+".hosts", "an ORIGINAL_DST cluster takes no hosts (each request brings its destination)")
 	}
 	for i := range c.Hosts {
+		if c.Hosts[i].TLSDisable && c.TLSContext != nil && c.TLSContext.Status {
+			return notSupported(indexPath(path+".hosts", i)+".tls_disable", "a plaintext host in a TLS cluster")
+		}
 		if err := host(&c.Hosts[i], indexPath(path+".hosts", i), c.Type == "STRICT_DNS"); err != nil {
 			return err
 		}
@@ -137,8 +147,6 @@ func clusterUnsupported(c *ClusterConfig, path string) error {
 		return notSupported(path+".spec", "service subscription")
 	case c.ClusterManagerTLS:
 		return notSupported(path+".cluster_manager_tls", "TLS")
-	case c.TLSContext != nil && c.TLSContext.Status:
-		return notSupported(path+".tls_context", "TLS")
 	case c.IdleTimeout != nil:
 		return notSupported(path+".idle_timeout", "")
 	}

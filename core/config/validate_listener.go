@@ -28,9 +28,6 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	if err != nil {
 		return causeErr(path+".address", err, "invalid address %q: %v", l.Address, err)
 	}
-	if !l.BindPort {
-		return notSupported(path+".bind_port", "a listener that does not bind its address (bind_port false)")
-	}
 	if l.Name == "" {
 		l.Name = l.Address
 	}
@@ -48,30 +45,19 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 	switch {
 	case l.Type != "":
 		return notSupported(path+".type", "")
-	case l.UseOriginalDst != "":
-		return notSupported(path+".use_original_dst", "")
-	case l.Inspector:
-		return notSupported(path+".inspector", "")
 	case l.TunnelListener:
 		return notSupported(path+".tunnel_listener", "")
 	}
-	if len(l.ListenerFilters) > 0 {
-		f := &l.ListenerFilters[0]
-		fp := path + ".listener_filters[0]"
-		if f.Type == "" {
-			return fieldErr(fp+".type", "required")
-		}
-		return notSupportedf(fp, "listener filter type %q", f.Type)
-	}
-
-	if len(l.FilterChains) == 0 {
-		return fieldErr(path+".filter_chains", "exactly one filter chain is required")
-	}
-	if len(l.FilterChains) > 1 {
-		return notSupported(indexPath(path+".filter_chains", 1), "more than one filter chain")
-	}
-	if err := v.filterChain(&l.FilterChains[0], indexPath(path+".filter_chains", 0)); err != nil {
+	if err := v.listenerFilters(l, path); err != nil {
 		return err
+	}
+	if len(l.FilterChains) == 0 {
+		return fieldErr(path+".filter_chains", "at least one filter chain is required")
+	}
+	for i := range l.FilterChains {
+		if err := v.filterChain(&l.FilterChains[i], indexPath(path+".filter_chains", i)); err != nil {
+			return err
+		}
 	}
 	if err := l4Listener(l, path); err != nil {
 		return err
@@ -109,18 +95,18 @@ func (v *validator) listener(l *ListenerConfig, path string) error {
 
 func (v *validator) filterChain(fc *FilterChainConfig, path string) error {
 	if fc.FilterChainMatch != "" {
-		return notSupported(path+".match", "filter chain matching")
+		return notSupported(path+".match", "MOSN's filter chain match string (use filter_chain_match)")
+	}
+	if fc.Match != nil {
+		if err := v.filterChainMatch(fc.Match, path+".filter_chain_match"); err != nil {
+			return err
+		}
 	}
 	if fc.TLSContext != nil && len(fc.TLSContextSet) > 0 {
 		return fieldErr(path+".tls_context_set", "tls_context and tls_context_set are mutually exclusive")
 	}
-	if fc.TLSContext != nil && fc.TLSContext.Status {
-		return notSupported(path+".tls_context", "TLS")
-	}
-	for i := range fc.TLSContextSet {
-		if fc.TLSContextSet[i].Status {
-			return notSupported(indexPath(path+".tls_context_set", i), "TLS")
-		}
+	if err := v.listenerTLS(fc, path); err != nil {
+		return err
 	}
 	if len(fc.Filters) == 0 {
 		return fieldErr(path+".filters", "at least one network filter is required")

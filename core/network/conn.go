@@ -15,25 +15,29 @@ import (
 
 var connIDs atomic.Uint64
 
-// ctxKey keys values a connection puts in its context.
-type ctxKey int
+// connKey keys the *Conn in its own context.
+type connKey struct{}
 
-const (
-	listenerNameKey ctxKey = iota
-)
-
-// ListenerName returns the name of the listener that accepted the
-// connection whose context ctx is ("" if none).
+// ListenerName returns the name of the listener serving the connection
+// whose context ctx is ("" if none): the accepting listener, or the one it
+// handed the connection to (use_original_dst).
 func ListenerName(ctx context.Context) string {
-	s, _ := ctx.Value(listenerNameKey).(string)
-	return s
+	c, _ := ctx.Value(connKey{}).(*Conn)
+	if c == nil {
+		return ""
+	}
+	return c.lname
 }
 
 // Conn is a connection with its network filter chain. It implements
 // api.Connection.
 type Conn struct {
-	id     uint64
-	raw    net.Conn
+	id  uint64
+	raw net.Conn
+	// sock is the accepted socket; raw becomes the TLS connection after a
+	// handshake (on the connection's goroutine, before serving), while
+	// Close and Drain, which other goroutines call, use sock.
+	sock   net.Conn
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -58,29 +62,55 @@ type Conn struct {
 	// ln is the accepting listener (nil for client connections).
 	ln     *Listener
 	parkFD int32
+
+	// info is what listener filters found (nil without any); local and
+	// remote override the socket's addresses (original destination,
+	// PROXY protocol).
+	info          *ConnInfo
+	local, remote net.Addr
+	// lname is the serving listener's name (ListenerName).
+	lname string
+	// sec is the TLS connection (a net.Conn) after a handshake, for Close
+	// from any goroutine; secure is set with it, before serving.
+	sec    atomic.Value
+	secure bool
 }
 
 var _ api.Connection = (*Conn)(nil)
 
 func newConn(raw net.Conn, listener string) *Conn {
-	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), listenerNameKey, listener))
-	return &Conn{id: connIDs.Add(1), raw: raw, ctx: ctx, cancel: cancel}
+	c := &Conn{id: connIDs.Add(1), raw: raw, sock: raw, lname: listener}
+	c.ctx, c.cancel = context.WithCancel(context.WithValue(context.Background(), connKey{}, c))
+	return c
 }
 
 // NewClientConn wraps a dialled upstream connection (no filters).
 func NewClientConn(raw net.Conn) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Conn{id: connIDs.Add(1), raw: raw, ctx: ctx, cancel: cancel}
+	return &Conn{id: connIDs.Add(1), raw: raw, sock: raw, ctx: ctx, cancel: cancel}
 }
 
 // ID implements api.Connection.
 func (c *Conn) ID() uint64 { return c.id }
 
-// LocalAddr implements api.Connection.
-func (c *Conn) LocalAddr() net.Addr { return c.raw.LocalAddr() }
+// LocalAddr implements api.Connection: the original destination when
+// original_dst found one (or a PROXY protocol header named one), else the
+// socket's local address.
+func (c *Conn) LocalAddr() net.Addr {
+	if c.local != nil {
+		return c.local
+	}
+	return c.sock.LocalAddr()
+}
 
-// RemoteAddr implements api.Connection.
-func (c *Conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+// RemoteAddr implements api.Connection: the client's address from a PROXY
+// protocol header if there was one, else the socket's peer.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.remote != nil {
+		return c.remote
+	}
+	return c.sock.RemoteAddr()
+}
 
 // RawConn implements api.Connection.
 func (c *Conn) RawConn() net.Conn { return c.raw }
@@ -130,6 +160,9 @@ func (c *Conn) Write(bufs ...[]byte) error {
 		_, err := c.raw.Write(bufs[0])
 		return err
 	}
+	if c.secure {
+		return c.writeCoalesced(bufs)
+	}
 	nb := net.Buffers(bufs)
 	_, err := nb.WriteTo(c.raw)
 	return err
@@ -142,7 +175,43 @@ func (c *Conn) WriteBuffers(bufs *net.Buffers) error {
 	if len(c.writeFilters) > 0 {
 		return c.Write(*bufs...)
 	}
+	if c.secure && len(*bufs) > 1 {
+		err := c.writeCoalesced(*bufs)
+		*bufs = (*bufs)[len(*bufs):]
+		return err
+	}
 	_, err := bufs.WriteTo(c.raw)
+	return err
+}
+
+// maxCoalesce bounds what writeCoalesced copies; larger writes go out
+// buffer by buffer.
+const maxCoalesce = 64 << 10
+
+// writeCoalesced writes bufs to a TLS connection with one Write: TLS has
+// no writev, and a Write per buffer would cost a record and a system call
+// each (a response head and its body would be two).
+func (c *Conn) writeCoalesced(bufs [][]byte) error {
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	if n > maxCoalesce {
+		for _, b := range bufs {
+			if _, err := c.raw.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	bp := buffer.GetBytes(n)
+	out := (*bp)[:0]
+	for _, b := range bufs {
+		out = append(out, b...)
+	}
+	_, err := c.raw.Write(out)
+	*bp = out[:0]
+	buffer.PutBytes(bp)
 	return err
 }
 
@@ -160,11 +229,18 @@ func (c *Conn) Close(how api.CloseType) error {
 		return nil
 	}
 	if how == api.NoFlush {
-		if tc, ok := c.raw.(*net.TCPConn); ok {
+		if tc, ok := c.sock.(*net.TCPConn); ok {
 			tc.SetLinger(0)
 		}
 	}
-	err := c.raw.Close()
+	var err error
+	if sec, ok := c.sec.Load().(net.Conn); ok && how == api.FlushWrite {
+		// A TLS close_notify first: peers such as OpenSSL 3 report a
+		// connection closed without one as truncated.
+		err = sec.Close()
+	} else {
+		err = c.sock.Close()
+	}
 	c.cancel()
 	c.event(api.LocalClose)
 	return err
@@ -175,7 +251,7 @@ func (c *Conn) closeRemote() {
 	if !c.closed.CompareAndSwap(false, true) {
 		return
 	}
-	c.raw.Close()
+	c.sock.Close()
 	c.cancel()
 	c.event(api.RemoteClose)
 }
@@ -218,7 +294,7 @@ func (c *Conn) Drain() {
 		d.Drain()
 		return
 	}
-	c.raw.SetReadDeadline(time.Now())
+	c.sock.SetReadDeadline(time.Now())
 }
 
 // AddReadFilter implements api.FilterManager.

@@ -36,6 +36,23 @@ type ListenerOptions struct {
 	// epoll set of the listener's own (MOSN's netpoll mode): no goroutine
 	// or buffer is held until bytes arrive. Linux only. Zero means off.
 	ParkIdleAfter time.Duration
+
+	// ListenerFilters run on each connection's goroutine before its
+	// filter chain is chosen (accept.go). Chains, when set, chooses the
+	// chain (and its TLS) per connection instead of Filters. Both are
+	// bounded by AcceptTimeout (zero: DefaultAcceptTimeout).
+	ListenerFilters []ListenerFilter
+	Chains          ChainSelector
+	AcceptTimeout   time.Duration
+	// Handoff finds the listener that owns a connection's original
+	// destination (use_original_dst); nil or a nil result keeps it here.
+	Handoff func(dst net.Addr) *Listener
+	// Transparent sets IP_TRANSPARENT on the socket (use_original_dst
+	// "tproxy"); it needs CAP_NET_ADMIN.
+	Transparent bool
+	// NoBind makes a listener that binds no socket (bind_port false): it
+	// serves only connections handed off to it.
+	NoBind bool
 }
 
 // Listener accepts connections and runs each on its own goroutine.
@@ -63,9 +80,15 @@ func Listen(opts ListenerOptions) (*Listener, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.NoBind {
+		return &Listener{opts: opts, ln: newUnbound(opts), conns: make(map[*Conn]struct{})}, nil
+	}
 	lc := net.ListenConfig{}
 	if opts.ReusePort {
 		lc.Control = setReusePort
+	}
+	if opts.Transparent {
+		lc.Control = transparentControl(lc.Control)
 	}
 	ln, err := listen(lc, opts.Network, opts.Address)
 	if err != nil {
@@ -144,7 +167,12 @@ func (l *Listener) track(c *Conn) bool {
 }
 
 func (l *Listener) serveConn(c *Conn) {
-	l.finish(c, c.serve(l.opts.Filters))
+	fs, err := l.prepare(c)
+	if err != nil {
+		l.finish(c, err)
+		return
+	}
+	l.finish(c, c.serve(fs))
 }
 
 // resume runs a parked connection's server again on this goroutine.

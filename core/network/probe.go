@@ -20,8 +20,13 @@ const (
 // Probe peeks at c without blocking and without consuming anything. It
 // tells a proxy whether a client waiting for a slow response is still
 // there, and a pool whether an idle upstream connection was closed.
+// A TLS connection is probed through its socket (NetConn): a close is
+// seen, and pending records (an alert, pipelined data) count as data.
 // Connections that don't expose a file descriptor report ProbeIdle.
 func Probe(c net.Conn) ProbeResult {
+	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		c = nc.NetConn()
+	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return ProbeIdle

@@ -76,7 +76,11 @@ func (s *serverConn) appendRequestHead(h []byte, upgrade bool) []byte {
 		h = append(h, "\r\n"...)
 	}
 	if !hasProto && (mut == nil || mut.KeepString("x-forwarded-proto")) {
-		h = append(h, "X-Forwarded-Proto: http\r\n"...)
+		if s.overTLS {
+			h = append(h, "X-Forwarded-Proto: https\r\n"...)
+		} else {
+			h = append(h, "X-Forwarded-Proto: http\r\n"...)
+		}
 	}
 	if !hasID {
 		appendUUID(s.reqID[:0]) // for the access log, even if a route drops it

@@ -210,8 +210,14 @@ type serverConn struct {
 	log                   accesslog.Entry
 	logReq, logResp       http1.HeaderMap
 	remoteAddr, localAddr string
-	draining              atomic.Bool
-	idle                  atomic.Bool
+	// connInfo is what the listener learned about the connection (TLS
+	// peer, SNI, ALPN), for access logs; nil if nothing.
+	connInfo *network.ConnInfo
+	// overTLS: the connection was terminated by a TLS provider
+	// (X-Forwarded-Proto https, require_tls).
+	overTLS  bool
+	draining atomic.Bool
+	idle     atomic.Bool
 
 	st stream
 }
@@ -250,6 +256,8 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 		s.conn = conn
 	}
 	s.nc, _ = conn.(*network.Conn)
+	s.connInfo = network.ConnInfoFrom(ctx)
+	_, s.overTLS = conn.RawConn().(api.PeerIdentity)
 	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok && s.clientIP == nil {
 		s.clientIP = []byte(ta.IP.String())
 	}

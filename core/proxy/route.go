@@ -11,8 +11,8 @@ import (
 
 // routeRequest fills the request the router matches: host and target
 // (origin form), method, headers, and whether the client is internal
-// (loopback or a private address, for require_tls "EXTERNAL_ONLY").
-// Connections are plaintext until TLS lands.
+// (loopback or a private address, for require_tls "EXTERNAL_ONLY"), and
+// whether it arrived over TLS.
 func (s *serverConn) routeRequest() {
 	st := &s.st
 	host, target := s.target()
@@ -22,6 +22,7 @@ func (s *serverConn) routeRequest() {
 		Target:   target,
 		Headers:  s.req.Headers,
 		Internal: s.clientInternal(),
+		TLS:      s.overTLS,
 	}
 }
 
@@ -120,6 +121,7 @@ func (s *serverConn) mutationEntry(withResponse bool) *accesslog.Entry {
 		BytesReceived:           st.bytesIn,
 		DownstreamRemoteAddress: s.remoteAddr,
 		DownstreamLocalAddress:  s.localAddr,
+		Conn:                    s.connInfo,
 		RequestHeaders:          &rs.reqHeaders,
 	}
 	if s.req.Minor == 0 {

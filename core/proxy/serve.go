@@ -282,6 +282,7 @@ func (s *serverConn) writeAccessLog() {
 		BytesSent:               st.bytesOut,
 		DownstreamRemoteAddress: s.remoteAddr,
 		DownstreamLocalAddress:  s.localAddr,
+		Conn:                    s.connInfo,
 		UpstreamCluster:         st.upCluster,
 		UpstreamLocalAddress:    st.upLocal,
 	}

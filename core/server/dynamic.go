@@ -123,7 +123,11 @@ func (s *Server) swapClusters(old, next []config.ClusterConfig, u *config.Update
 				continue
 			}
 		}
-		c, err := upstream.NewCluster(s.clusterOptionsLogged(cc), s.regs.LoadBalancers)
+		o, err := s.clusterOptionsLogged(cc)
+		var c *upstream.Cluster
+		if err == nil {
+			c, err = upstream.NewCluster(o, s.regs.LoadBalancers)
+		}
 		if err != nil {
 			for _, b := range built {
 				b.Close()
@@ -235,7 +239,7 @@ func (p *listenerPlan) commit() {
 	s.lnMu.Lock()
 	for _, u := range p.inPlace {
 		old := u.ll.built
-		u.ll.chain.fs.Store(&u.built.factories)
+		u.ll.chain.b.Store(u.built)
 		u.ll.built, u.ll.cfg = u.built, u.cfg
 		s.retireLogs(old, u.built)
 	}
@@ -280,6 +284,7 @@ func (p *listenerPlan) commit() {
 // closed with the server: connections built with old's chain may still
 // write to them. s.lnMu is held.
 func (s *Server) retireLogs(old, next *builtChain) {
+	old.closeTLS()
 	held := map[any]bool{}
 	if next != nil {
 		for _, l := range next.logs {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
@@ -26,31 +25,24 @@ type liveListener struct {
 	served chan struct{}
 }
 
-// builtChain is a listener's filter chain built from its config, with the
-// access logs and proxy counters it owns.
+// builtChain is a listener's filter chains built from its config, with
+// the access logs, proxy counters and TLS providers it owns.
 type builtChain struct {
-	factories []api.NetworkFilterChainFactory
+	// chains are the filter chains in config order; plain is each without
+	// its TLS (served to plaintext clients of an inspector listener).
+	chains, plain []network.FilterChain
+	// matches are the chains' filter_chain_match; nil when no chain has
+	// one (the first chain serves everything).
+	matches   []*network.ChainMatch
+	inspector bool
+	lfilters  []network.ListenerFilter
+	tls       []api.TLSProvider
 	logs      []*accesslog.Logger
 	logKeys   []string // logKey of each of logs
 	stats     []*proxy.Stats
 }
 
-// chain is the one NetworkFilterChainFactory a listener is given: it
-// builds each connection's chain from the current factories, which an
-// in-place listener update swaps. A connection keeps the chain it was
-// built with.
-type chain struct {
-	fs atomic.Pointer[[]api.NetworkFilterChainFactory]
-}
-
-var _ api.NetworkFilterChainFactory = (*chain)(nil)
-
-// CreateFilterChain implements api.NetworkFilterChainFactory.
-func (c *chain) CreateFilterChain(ctx context.Context, fm api.FilterManager) {
-	for _, f := range *c.fs.Load() {
-		f.CreateFilterChain(ctx, fm)
-	}
-}
+type atomicBuilt = atomic.Pointer[builtChain]
 
 // logKey identifies an access log for reuse across a listener update.
 func logKey(al config.AccessLogConfig) string {
@@ -70,6 +62,7 @@ func (s *Server) buildChain(lc config.ListenerConfig, old *builtChain) (_ *built
 	reused := map[*accesslog.Logger]bool{}
 	defer func() {
 		if err != nil {
+			b.closeTLS()
 			for _, l := range b.logs {
 				if !reused[l] {
 					l.Close()
@@ -114,7 +107,27 @@ func (s *Server) buildChain(lc config.ListenerConfig, old *builtChain) (_ *built
 		}
 		sfs = append(sfs, sf)
 	}
+	b.lfilters = buildListenerFilters(lc)
+	for _, f := range b.lfilters {
+		if _, ok := f.(network.TLSInspector); ok {
+			b.inspector = true
+		}
+	}
 	for ci, fchain := range lc.FilterChains {
+		var factories []api.NetworkFilterChainFactory
+		tp, err := s.buildTLS(fchain)
+		if err != nil {
+			return nil, fmt.Errorf("filter_chains[%d].%w", ci, err)
+		}
+		if tp != nil {
+			b.tls = append(b.tls, tp)
+		}
+		if m := chainMatch(fchain.Match); m != nil && b.matches == nil {
+			b.matches = make([]*network.ChainMatch, len(lc.FilterChains))
+		}
+		if b.matches != nil {
+			b.matches[ci] = chainMatch(fchain.Match)
+		}
 		for fi, fc := range fchain.Filters {
 			if fc.Type == "proxy" && fc.Proxy != nil {
 				// A rebuilt chain keeps counting where the old one was.
@@ -150,14 +163,14 @@ func (s *Server) buildChain(lc config.ListenerConfig, old *builtChain) (_ *built
 				} else {
 					o.IdleTimeout = config.DefaultConnectionIdleTimeout
 				}
-				b.factories = append(b.factories, proxy.NewFactory(o))
+				factories = append(factories, proxy.NewFactory(o))
 				continue
 			}
 			if nf, ok, err := s.l4Filter(lc, fc, b.logs); ok {
 				if err != nil {
 					return nil, fmt.Errorf("filter_chains[%d].filters[%d].config: %w", ci, fi, err)
 				}
-				b.factories = append(b.factories, nf)
+				factories = append(factories, nf)
 				continue
 			}
 			f, ok := s.regs.NetworkFilters.Get(fc.Type)
@@ -168,8 +181,10 @@ func (s *Server) buildChain(lc config.ListenerConfig, old *builtChain) (_ *built
 			if err != nil {
 				return nil, fmt.Errorf("filter_chains[%d].filters[%d].config: %w", ci, fi, err)
 			}
-			b.factories = append(b.factories, nf)
+			factories = append(factories, nf)
 		}
+		b.chains = append(b.chains, network.FilterChain{TLS: tp, Factories: factories})
+		b.plain = append(b.plain, network.FilterChain{Factories: factories})
 	}
 	return b, nil
 }
@@ -194,14 +209,18 @@ func (s *Server) bindListener(lc config.ListenerConfig, b *builtChain) (*liveLis
 		netw = "tcp"
 	}
 	ch := &chain{}
-	ch.fs.Store(&b.factories)
+	ch.b.Store(b)
 	ln, err := network.Listen(network.ListenerOptions{
-		Name:      lc.Name,
-		Network:   netw,
-		Address:   lc.Address,
-		ReusePort: lc.ReusePort,
-		Filters:   []api.NetworkFilterChainFactory{ch},
-		Logger:    s.log,
+		Name:        lc.Name,
+		Network:     netw,
+		Address:     lc.Address,
+		ReusePort:   lc.ReusePort,
+		Filters:     []api.NetworkFilterChainFactory{ch},
+		Chains:      ch,
+		Handoff:     s.handoff,
+		NoBind:      !lc.BindPort,
+		Transparent: isTProxy(lc),
+		Logger:      s.log,
 		// Only listeners whose last filter serves the connection itself
 		// can park it.
 		ParkIdleAfter: s.parkAfter,
@@ -214,6 +233,7 @@ func (s *Server) bindListener(lc config.ListenerConfig, b *builtChain) (*liveLis
 
 // closeLogs closes the chain's access logs that keep does not hold.
 func (b *builtChain) closeLogs(keep *builtChain) {
+	b.closeTLS()
 	held := map[*accesslog.Logger]bool{}
 	if keep != nil {
 		for _, l := range keep.logs {
@@ -247,5 +267,6 @@ func sameConfig(a, b any) bool {
 // sameSocket reports whether a and b bind the same socket, so that an
 // update from a to b can keep the listening socket.
 func sameSocket(a, b config.ListenerConfig) bool {
-	return a.Address == b.Address && a.Network == b.Network && a.ReusePort == b.ReusePort
+	return a.Address == b.Address && a.Network == b.Network && a.ReusePort == b.ReusePort &&
+		a.BindPort == b.BindPort && isTProxy(a) == isTProxy(b)
 }

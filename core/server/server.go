@@ -25,6 +25,7 @@ import (
 	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/proxy"
 	"github.com/seed405ffdea/mosn/core/router"
+	"github.com/seed405ffdea/mosn/core/tlsctx"
 	"github.com/seed405ffdea/mosn/core/tracing"
 	"github.com/seed405ffdea/mosn/core/upstream"
 	"github.com/seed405ffdea/mosn/pkg/featuregate"
@@ -42,6 +43,9 @@ type Registries struct {
 	LoadBalancers  *api.Registry[api.LoadBalancerFactory]
 	// Tracers are tracing drivers by name (the config's tracing.driver).
 	Tracers *api.Registry[api.TracerFactory]
+	// TLSProviders are the tls_context types (crypto/tls under "default";
+	// a GM-TLS module adds "gm").
+	TLSProviders *api.Registry[api.TLSProviderFactory]
 }
 
 // NewRegistries returns registries holding the built-in extensions.
@@ -51,6 +55,7 @@ func NewRegistries() *Registries {
 		NetworkFilters: api.NewRegistry[api.NetworkFilterFactory]("network filter"),
 		LoadBalancers:  upstream.NewLoadBalancerRegistry(),
 		Tracers:        tracing.NewRegistry(),
+		TLSProviders:   tlsctx.NewRegistry(),
 	}
 }
 
@@ -67,6 +72,12 @@ func (r *Registries) Known() config.Known {
 	if r.Tracers != nil {
 		for _, id := range r.Tracers.IDs() {
 			k.Tracers[id] = true
+		}
+	}
+	if r.TLSProviders != nil {
+		k.TLSProviders = map[string]bool{}
+		for _, id := range r.TLSProviders.IDs() {
+			k.TLSProviders[id] = true
 		}
 	}
 	return k
@@ -91,6 +102,9 @@ type Options struct {
 	// AdminAuth, if set, guards the admin API (admin.BasicAuth, or any
 	// admin.Authenticator).
 	AdminAuth admin.Authenticator
+	// Secrets supplies the certificates tls_context sds_source names
+	// (the xDS client's SDS); nil means none.
+	Secrets api.SecretProvider
 }
 
 // VersionInfo is what /api/v1/version reports.
@@ -127,6 +141,9 @@ type Server struct {
 
 	roller    mlog.Roller
 	parkAfter time.Duration
+	secrets   api.SecretProvider
+	// clusterTLSs are the clusters' TLS providers.
+	clusterTLSs clusterTLSCache
 
 	pprof    *http.Server
 	pprofLn  net.Listener
@@ -168,6 +185,7 @@ func New(o Options) (_ *Server, err error) {
 	s := &Server{
 		cfg:      o.Config,
 		regs:     o.Registries,
+		secrets:  o.Secrets,
 		version:  o.Version,
 		clusters: upstream.NewManager(),
 		routers:  router.NewSet(),
@@ -260,7 +278,11 @@ func (s *Server) ApplyClusters(ccs []config.ClusterConfig) error {
 	defer s.updateMu.Unlock()
 	built := make([]*upstream.Cluster, 0, len(ccs))
 	for i, cc := range ccs {
-		c, err := upstream.NewCluster(s.clusterOptionsLogged(cc), s.regs.LoadBalancers)
+		o, err := s.clusterOptionsLogged(cc)
+		var c *upstream.Cluster
+		if err == nil {
+			c, err = upstream.NewCluster(o, s.regs.LoadBalancers)
+		}
 		if err != nil {
 			for _, b := range built {
 				b.Close()
@@ -276,10 +298,12 @@ func (s *Server) ApplyClusters(ccs []config.ClusterConfig) error {
 
 // clusterOptions with the server's logger, so health-check and DNS events
 // are logged.
-func (s *Server) clusterOptionsLogged(cc config.ClusterConfig) upstream.ClusterOptions {
+func (s *Server) clusterOptionsLogged(cc config.ClusterConfig) (upstream.ClusterOptions, error) {
 	o := clusterOptions(cc)
 	o.Logger = s.log
-	return o
+	var err error
+	o.Pool.TLS, err = s.clusterTLS(cc)
+	return o, err
 }
 
 func clusterOptions(cc config.ClusterConfig) upstream.ClusterOptions {
@@ -592,6 +616,7 @@ func (s *Server) Close() error {
 		s.pprof = nil
 	}
 	s.clusters.Close()
+	s.clusterTLSs.close()
 	s.lnMu.Lock()
 	for _, ll := range s.listeners {
 		ll.built.closeLogs(nil)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/network"
 )
 
@@ -36,6 +37,9 @@ type PoolOptions struct {
 	MaxConns int
 	// IdleTimeout closes connections idle longer than this; zero means 60s.
 	IdleTimeout time.Duration
+	// TLS, when set, performs a client handshake on each new connection
+	// (cluster tls_context), bounded by ConnectTimeout; nil is plaintext.
+	TLS api.TLSProvider
 }
 
 // staleCheckAfter: a connection idle longer than this is probed (a
@@ -201,7 +205,21 @@ func (p *Pool) dialLocked(ctx context.Context) (*UpConn, error) {
 	if tc, ok := raw.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	return &UpConn{Conn: raw, pool: p, LocalAddress: raw.LocalAddr().String()}, nil
+	local := raw.LocalAddr().String()
+	if p.opts.TLS != nil {
+		hctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
+		sec, err := p.opts.TLS.Client(hctx, raw, "")
+		cancel()
+		if err != nil {
+			raw.Close()
+			p.mu.Lock()
+			p.dropLocked(1)
+			p.mu.Unlock()
+			return nil, fmt.Errorf("%w: %s: tls: %w", ErrConnectFailed, p.addr, err)
+		}
+		raw = sec
+	}
+	return &UpConn{Conn: raw, pool: p, LocalAddress: local}, nil
 }
 
 // Put gives c back after a request. reusable is false when the response

@@ -1,0 +1,3 @@
+package netnstest
+
+const sysSetns = 308 // setns(2) on linux/amd64
