@@ -64,6 +64,11 @@ func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
 			return false, err
 		}
 	}
+	if s.opts.Protocol == api.Auto && !s.sniffed && !s.h2stream {
+		if err := s.sniffH2(); err != nil {
+			return false, err
+		}
+	}
 	st := &s.st
 	*st = stream{start: time.Now(), upIndex: -1}
 	s.opts.Stats.Requests.Add(1)
@@ -279,6 +284,9 @@ func (s *serverConn) writeAccessLog() {
 	if s.req.Minor == 0 {
 		e.Protocol = "HTTP/1.0"
 	}
+	if s.h2stream {
+		e.Protocol = "HTTP/2"
+	}
 	if e.RequestID == nil && st.route != nil && st.route.Direct == nil && st.host != nil {
 		e.RequestID = s.reqID[:]
 	}
@@ -306,5 +314,8 @@ func (s *serverConn) writeAccessLog() {
 
 // clientGone reports whether the downstream peer has closed.
 func (s *serverConn) clientGone() bool {
+	if g, ok := s.conn.(interface{ ClientGone() bool }); ok {
+		return g.ClientGone() // an HTTP/2 stream (h2stream.go)
+	}
 	return network.Probe(s.conn.RawConn()) == network.ProbeClosed
 }

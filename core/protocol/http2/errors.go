@@ -18,7 +18,6 @@ var (
 	errControlFlood   = errors.New("http2: too many queued control frames (peer floods and does not read)")
 	errHeaderFlood    = errors.New("http2: header block beyond the header size limit (CONTINUATION flood)")
 	errBadPreface     = errors.New("http2: bad client connection preface")
-	errGoAwaySent     = errors.New("http2: connection closed after GOAWAY")
 	errRapidReset     = errors.New("http2: too many streams reset by the client (rapid reset)")
 	errEmptyFrames    = errors.New("http2: too many consecutive empty frames")
 	errPriorityFlood  = errors.New("http2: too many PRIORITY frames")

@@ -68,7 +68,7 @@ type ServerConn struct {
 	done            chan struct{}
 	writerDone      chan struct{}
 	handlers        sync.WaitGroup
-	goAwaySent      atomic.Bool
+	goAwayFlushed   chan struct{} // closed once a final GOAWAY was written
 	closeAfterWrite atomic.Bool
 }
 
@@ -119,6 +119,7 @@ func NewServerConn(raw net.Conn, r io.Reader, cfg Config, h Handler) *ServerConn
 		wake:              make(chan struct{}, 1),
 		done:              make(chan struct{}),
 		writerDone:        make(chan struct{}),
+		goAwayFlushed:     make(chan struct{}),
 	}
 	c.lr.r = bufio.NewReaderSize(r, 32<<10)
 	c.bw = bufio.NewWriterSize(raw, 32<<10)
@@ -163,23 +164,38 @@ func (c *ServerConn) Serve(ctx context.Context) error {
 	return err
 }
 
-// goAway queues a GOAWAY and gives the writer a moment to send it before
-// the connection closes.
+// goAway queues a GOAWAY, gives the writer a moment to send it, then
+// closes politely: the write side first, and what the client still sends
+// is read and dropped for a moment, so that a TCP reset (closing with
+// unread input) does not destroy the GOAWAY in the client's buffer.
 func (c *ServerConn) goAway(code http2.ErrCode, reason error) {
 	c.mu.Lock()
 	last := c.maxClientID
 	c.mu.Unlock()
 	c.closeAfterWrite.Store(true)
-	c.goAwaySent.Store(false)
 	if !c.enqueue(wframe{kind: wGoAway, n: last, code: code}) {
 		return
 	}
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
 	select {
+	case <-c.goAwayFlushed:
 	case <-c.done:
+		return
 	case <-t.C:
 		c.fail(reason)
+		return
+	}
+	if cw, ok := c.raw.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		c.raw.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		var buf [4096]byte
+		for total := 0; total < 1<<20; {
+			n, err := c.lr.r.Read(buf[:])
+			total += n
+			if err != nil {
+				break
+			}
+		}
 	}
 }
 

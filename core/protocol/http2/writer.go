@@ -93,8 +93,10 @@ func (c *ServerConn) writeLoop() {
 		c.raw.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
 		var err error
 		var dataBytes int
+		sentGoAway := false
 		for i := range batch {
 			f := &batch[i]
+			sentGoAway = sentGoAway || f.kind == wGoAway
 			if err == nil {
 				err = c.writeFrame(f, henc, &hbuf, maxFrame)
 			}
@@ -115,8 +117,9 @@ func (c *ServerConn) writeLoop() {
 			c.fail(err)
 			// Keep draining wake until done so that enqueue never blocks.
 		}
-		if c.goAwaySent.Load() && c.closeAfterWrite.Load() {
-			c.fail(errGoAwaySent)
+		if sentGoAway && c.closeAfterWrite.Load() && err == nil {
+			close(c.goAwayFlushed)
+			c.closeAfterWrite.Store(false)
 		}
 	}
 }
@@ -167,7 +170,6 @@ func (c *ServerConn) writeFrame(f *wframe, henc *hpack.Encoder, hbuf *bytes.Buff
 	case wWindowUpdate:
 		return fr.WriteWindowUpdate(f.stream, f.n)
 	case wGoAway:
-		c.goAwaySent.Store(true)
 		return fr.WriteGoAway(f.n, f.code, nil)
 	}
 	return nil

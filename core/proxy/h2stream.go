@@ -1,0 +1,380 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/protocol/http1"
+	h2 "github.com/seed405ffdea/mosn/core/protocol/http2"
+)
+
+// streamConn is an HTTP/2 stream seen by the HTTP/1 request engine as a
+// connection carrying one HTTP/1.1 request: Read yields the request head
+// built from the HTTP/2 one, then the body (as received when it has a
+// content-length, else chunked with the trailers in the trailer section);
+// Write takes the HTTP/1.1 response the engine produces and sends it as
+// HEADERS, DATA and trailing HEADERS frames.
+type streamConn struct {
+	st   *h2.Stream
+	down api.Connection
+	opts *Options
+	raw  streamRaw
+
+	out     []byte // request bytes not yet read: the head, chunk framing
+	ooff    int
+	chunked bool
+	bodyEnd bool // the request body was read to its end
+	scratch []byte
+
+	resp respWriter
+}
+
+var _ api.Connection = (*streamConn)(nil)
+
+// newStreamConn builds the HTTP/1.1 request head for st. A request the
+// engine cannot carry (CONNECT) is answered here and nil returned.
+func newStreamConn(st *h2.Stream, down api.Connection, opts *Options) *streamConn {
+	req := st.Request()
+	if req.Method == "CONNECT" {
+		// CONNECT tunnels over HTTP/2 are not proxied.
+		st.WriteHeaders([]hpack.HeaderField{{Name: ":status", Value: "405"}, {Name: "content-length", Value: "0"}}, true)
+		return nil
+	}
+	c := &streamConn{st: st, down: down, opts: opts}
+	c.raw.c = c
+	c.resp.c = c
+	c.resp.isHEAD = req.Method == "HEAD"
+	ended := st.RequestEnded()
+	c.chunked = !ended && req.ContentLength < 0
+	c.bodyEnd = ended
+	c.out = appendH1Head(make([]byte, 0, 512), req, c.chunked)
+	return c
+}
+
+// appendH1Head writes the HTTP/1.1 form of an HTTP/2 request head:
+// :authority becomes Host (RFC 9113 8.3.1: it "MUST" be used instead of
+// Host when both are there), split cookie fields are joined with "; "
+// (8.2.3), TE is dropped (it is hop-by-hop in HTTP/1.1).
+func appendH1Head(h []byte, req *h2.Request, chunked bool) []byte {
+	h = append(h, req.Method...)
+	h = append(h, ' ')
+	h = append(h, req.Path...)
+	h = append(h, " HTTP/1.1\r\n"...)
+	host := req.Authority
+	if host == "" {
+		host, _ = req.Get("host")
+	}
+	if host != "" {
+		h = append(h, "host: "...)
+		h = append(h, host...)
+		h = append(h, "\r\n"...)
+	}
+	cookies := 0
+	for _, f := range req.Fields {
+		switch f.Name {
+		case "host", "te":
+			continue
+		case "cookie":
+			cookies++
+			continue
+		}
+		h = append(h, f.Name...)
+		h = append(h, ": "...)
+		h = append(h, f.Value...)
+		h = append(h, "\r\n"...)
+	}
+	if cookies > 0 {
+		h = append(h, "cookie: "...)
+		first := true
+		for _, f := range req.Fields {
+			if f.Name == "cookie" {
+				if !first {
+					h = append(h, "; "...)
+				}
+				first = false
+				h = append(h, f.Value...)
+			}
+		}
+		h = append(h, "\r\n"...)
+	}
+	if chunked {
+		h = append(h, "transfer-encoding: chunked\r\n"...)
+	}
+	return append(h, "\r\n"...)
+}
+
+// Read implements api.Connection: the request head, then the body.
+func (c *streamConn) Read(p []byte) (int, error) {
+	if c.ooff < len(c.out) {
+		n := copy(p, c.out[c.ooff:])
+		c.ooff += n
+		return n, nil
+	}
+	if c.bodyEnd {
+		return 0, io.EOF
+	}
+	if !c.chunked {
+		n, err := c.st.Read(p)
+		if err == io.EOF {
+			c.bodyEnd = true
+			if n > 0 {
+				err = nil
+			}
+		}
+		return n, err
+	}
+	if c.scratch == nil {
+		c.scratch = make([]byte, readBufSize)
+	}
+	n, err := c.st.Read(c.scratch)
+	c.out, c.ooff = c.out[:0], 0
+	if n > 0 {
+		c.out = strconv.AppendInt(c.out, int64(n), 16)
+		c.out = append(c.out, "\r\n"...)
+		c.out = append(c.out, c.scratch[:n]...)
+		c.out = append(c.out, "\r\n"...)
+	}
+	switch {
+	case err == io.EOF:
+		c.bodyEnd = true
+		c.out = append(c.out, "0\r\n"...)
+		for _, f := range c.st.Trailers() {
+			c.out = append(c.out, f.Name...)
+			c.out = append(c.out, ": "...)
+			c.out = append(c.out, f.Value...)
+			c.out = append(c.out, "\r\n"...)
+		}
+		c.out = append(c.out, "\r\n"...)
+	case err != nil && n == 0:
+		return 0, err
+	}
+	m := copy(p, c.out)
+	c.ooff = m
+	return m, nil
+}
+
+// Write implements api.Connection: the engine's HTTP/1.1 response.
+func (c *streamConn) Write(bufs ...[]byte) error {
+	for _, b := range bufs {
+		if err := c.resp.write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClientGone tells the engine, waiting for a slow upstream, that the
+// client reset the stream or its connection closed.
+func (c *streamConn) ClientGone() bool {
+	select {
+	case <-c.st.Context().Done():
+		return !c.resp.done
+	default:
+		return false
+	}
+}
+
+// finish ends the stream after the engine returned: a response that was
+// not completed resets the stream (the HTTP/2 way to say "incomplete").
+func (c *streamConn) finish(err error) {
+	r := &c.resp
+	switch {
+	case r.done:
+	case r.headSent && r.kind == http1.UntilClose && err == nil:
+		c.st.WriteData(nil, true)
+	default:
+		c.st.Reset(http2.ErrCodeInternal)
+	}
+}
+
+// ID implements api.Connection (the downstream connection's).
+func (c *streamConn) ID() uint64 { return c.down.ID() }
+
+// LocalAddr implements api.Connection.
+func (c *streamConn) LocalAddr() net.Addr { return c.down.LocalAddr() }
+
+// RemoteAddr implements api.Connection.
+func (c *streamConn) RemoteAddr() net.Addr { return c.down.RemoteAddr() }
+
+// Close implements api.Connection: the stream is reset unless its
+// response is complete.
+func (c *streamConn) Close(api.CloseType) error {
+	if !c.resp.done {
+		c.st.Reset(http2.ErrCodeCancel)
+	}
+	return nil
+}
+
+// CloseWrite implements api.Connection: a response delimited by the
+// close ends here.
+func (c *streamConn) CloseWrite() error {
+	if c.resp.headSent && !c.resp.done && c.resp.kind == http1.UntilClose {
+		c.resp.done = true
+		return c.st.WriteData(nil, true)
+	}
+	return nil
+}
+
+// SetReadDeadline implements api.Connection.
+func (c *streamConn) SetReadDeadline(t time.Time) error {
+	c.st.SetReadDeadline(t)
+	return nil
+}
+
+// AddConnectionEventListener implements api.Connection on the downstream
+// connection.
+func (c *streamConn) AddConnectionEventListener(l api.ConnectionEventListener) {
+	c.down.AddConnectionEventListener(l)
+}
+
+// Context implements api.Connection: the stream's context.
+func (c *streamConn) Context() context.Context { return c.st.Context() }
+
+// RawConn implements api.Connection: a net.Conn view of the stream, for
+// the engine's write deadlines.
+func (c *streamConn) RawConn() net.Conn { return &c.raw }
+
+// streamRaw is the net.Conn view of a streamConn.
+type streamRaw struct{ c *streamConn }
+
+func (r *streamRaw) Read(p []byte) (int, error) { return r.c.Read(p) }
+func (r *streamRaw) Write(p []byte) (int, error) {
+	if err := r.c.Write(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+func (r *streamRaw) Close() error         { return r.c.Close(api.NoFlush) }
+func (r *streamRaw) LocalAddr() net.Addr  { return r.c.LocalAddr() }
+func (r *streamRaw) RemoteAddr() net.Addr { return r.c.RemoteAddr() }
+func (r *streamRaw) SetDeadline(t time.Time) error {
+	r.c.st.SetReadDeadline(t)
+	r.c.st.SetWriteDeadline(t)
+	return nil
+}
+func (r *streamRaw) SetReadDeadline(t time.Time) error {
+	r.c.st.SetReadDeadline(t)
+	return nil
+}
+func (r *streamRaw) SetWriteDeadline(t time.Time) error {
+	r.c.st.SetWriteDeadline(t)
+	return nil
+}
+
+// respWriter turns the engine's HTTP/1.1 response bytes into frames.
+type respWriter struct {
+	c        *streamConn
+	isHEAD   bool
+	head     []byte // a response head arriving in pieces
+	resp     http1.ResponseHead
+	headSent bool
+	done     bool
+	kind     http1.BodyKind
+	left     int64
+	chunks   chunkDecoder
+}
+
+var errResponseAfterEnd = errors.New("proxy: response bytes after the end of the response")
+
+func (r *respWriter) write(b []byte) error {
+	for len(b) > 0 {
+		if r.done {
+			return errResponseAfterEnd
+		}
+		if !r.headSent {
+			n, err := r.writeHead(b)
+			if err != nil || n == 0 {
+				return err
+			}
+			b = b[n:]
+			continue
+		}
+		switch r.kind {
+		case http1.Length:
+			n := int(min(int64(len(b)), r.left))
+			r.left -= int64(n)
+			r.done = r.left == 0
+			if err := r.c.st.WriteData(b[:n], r.done); err != nil {
+				return err
+			}
+			b = b[n:]
+		case http1.ChunkedBody:
+			n, done, err := r.chunks.feed(b, r.c.st)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			if done {
+				r.done = true
+				return r.endChunked()
+			}
+		default: // UntilClose
+			if err := r.c.st.WriteData(b, false); err != nil {
+				return err
+			}
+			b = nil
+		}
+	}
+	return nil
+}
+
+// writeHead parses the response head at the front of b (or what
+// accumulated before it) and sends it; it returns how much of b it used.
+func (r *respWriter) writeHead(b []byte) (int, error) {
+	data := b
+	if len(r.head) > 0 {
+		r.head = append(r.head, b...)
+		data = r.head
+	}
+	hl, err := http1.ParseResponse(data, &r.resp, r.c.opts.Limits)
+	if err != nil {
+		return 0, err
+	}
+	if hl == 0 {
+		if len(r.head) == 0 {
+			r.head = append(r.head, b...)
+		}
+		return len(b), nil
+	}
+	used := hl - (len(data) - len(b)) // the part of b in the head
+	r.head = r.head[:0]
+	fields := make([]hpack.HeaderField, 0, len(r.resp.Headers)+1)
+	fields = append(fields, hpack.HeaderField{Name: ":status", Value: strconv.Itoa(r.resp.Status)})
+	for _, h := range r.resp.Headers {
+		if http1.IsHopByHop(h.Name) {
+			continue
+		}
+		fields = append(fields, hpack.HeaderField{Name: strings.ToLower(string(h.Name)), Value: string(h.Value)})
+	}
+	if r.resp.Status < 200 {
+		// An interim response (100 Continue): informational HEADERS.
+		return used, r.c.st.WriteHeaders(fields, false)
+	}
+	r.kind, r.left = r.resp.Body(r.isHEAD)
+	r.headSent = true
+	if r.kind == http1.NoBody || (r.kind == http1.Length && r.left == 0) {
+		r.done = true
+	}
+	if r.kind == http1.ChunkedBody {
+		r.chunks = chunkDecoder{}
+	}
+	return used, r.c.st.WriteHeaders(fields, r.done)
+}
+
+// endChunked ends a chunked response: its trailer section, if any, as the
+// trailing HEADERS frame, else an empty DATA frame with END_STREAM.
+func (r *respWriter) endChunked() error {
+	if len(r.chunks.trailers) > 0 {
+		return r.c.st.WriteHeaders(r.chunks.trailers, true)
+	}
+	return r.c.st.WriteData(nil, true)
+}
