@@ -94,7 +94,11 @@ func TestValidateErrors(t *testing.T) {
 		// proxy filter
 		{"proxy unknown field", []edit{set(flt+"config.downstream_protocl", "Http1")}, pF + ".config.downstream_protocl: unknown field", false},
 		{"proxy field type", []edit{set(flt+"config.router_config_name", 1)}, pF + ".config.router_config_name: expected a string, got number 1", false},
-		{"http2 downstream", []edit{set(flt+"config.downstream_protocol", "Http2")}, pF + `.config.downstream_protocol: protocol "Http2" is not supported yet`, true},
+		{"http3 downstream", []edit{set(flt+"config.downstream_protocol", "Http3")}, pF + `.config.downstream_protocol: protocol "Http3" is not supported yet`, true},
+		{"http2 stream window", []edit{set(flt+"config.http2_protocol_options", obj(t, `{"initial_stream_window_size": 100}`))}, pF + `.config.http2_protocol_options.initial_stream_window_size: must be between 65535 and 2147483647, got 100`, false},
+		{"http2 connection window", []edit{set(flt+"config.http2_protocol_options", obj(t, `{"initial_connection_window_size": 4294967295}`))}, pF + `.config.http2_protocol_options.initial_connection_window_size: must be between 65535 and 2147483647, got 4294967295`, false},
+		{"http2 streams", []edit{set(flt+"config.http2_protocol_options", obj(t, `{"max_concurrent_streams": 4294967295}`))}, pF + `.config.http2_protocol_options.max_concurrent_streams: at most 2147483647, got 4294967295`, false},
+		{"http2 unknown field", []edit{set(flt+"config.http2_protocol_options", obj(t, `{"max_streams": 1}`))}, pF + `.config.http2_protocol_options.max_streams: unknown field`, false},
 		{"protocol list", []edit{set(flt+"config.downstream_protocol", "bolt,Http1")}, pF + `.config.downstream_protocol: a list of protocols ("bolt,Http1") is not supported yet`, true},
 		{"protocol case", []edit{set(flt+"config.downstream_protocol", "http1")}, pF + `.config.downstream_protocol: unknown protocol "http1" (did you mean "Http1"?)`, false},
 		{"http2 upstream", []edit{set(flt+"config.upstream_protocol", "Http2")}, pF + `.config.upstream_protocol: protocol "Http2" is not supported yet`, true},

@@ -162,6 +162,12 @@ func NewFactory(o Options) *Factory {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.HTTP2.IdleTimeout == 0 {
+		o.HTTP2.IdleTimeout = o.IdleTimeout
+	}
+	if o.HTTP2.WriteTimeout == 0 {
+		o.HTTP2.WriteTimeout = o.StreamIdleTimeout
+	}
 	if o.Stats == nil {
 		o.Stats = &Stats{}
 	}
