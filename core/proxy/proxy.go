@@ -168,6 +168,9 @@ func NewFactory(o Options) *Factory {
 	if o.HTTP2.WriteTimeout == 0 {
 		o.HTTP2.WriteTimeout = o.StreamIdleTimeout
 	}
+	if o.HTTP2.StreamIdleTimeout == 0 {
+		o.HTTP2.StreamIdleTimeout = o.StreamIdleTimeout
+	}
 	if o.Stats == nil {
 		o.Stats = &Stats{}
 	}

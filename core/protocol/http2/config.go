@@ -65,8 +65,13 @@ type Config struct {
 	// (after a GOAWAY). Zero means never.
 	IdleTimeout time.Duration
 	// WriteTimeout bounds one write to the socket; a peer that stops
-	// reading is cut off after it. Zero means StreamIdleTimeout's default.
+	// reading is cut off after it. Zero means DefaultStreamIdleTimeout.
 	WriteTimeout time.Duration
+	// StreamIdleTimeout bounds a stream's wait for send window when no
+	// write deadline is set: a client that never opens its window
+	// (zero-window stall) gets the stream reset. Zero means
+	// DefaultStreamIdleTimeout.
+	StreamIdleTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -105,6 +110,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultStreamIdleTimeout
+	}
+	if c.StreamIdleTimeout == 0 {
+		c.StreamIdleTimeout = DefaultStreamIdleTimeout
 	}
 	return c
 }

@@ -38,6 +38,7 @@ type Stream struct {
 	closed     bool
 	peerReset  bool
 	rdl, wdl   time.Time
+	stall      time.Time // without wdl: when waiting for window gives up
 	rwake      chan struct{}
 }
 
@@ -232,6 +233,12 @@ func (st *Stream) WriteData(p []byte, end bool) error {
 		avail := min(st.sendWindow, c.connSend, int64(maxQueuedData-c.queuedData), int64(c.peerMaxFrame), int64(len(p)))
 		if avail <= 0 {
 			ch, dl := c.flowCh, st.wdl
+			if dl.IsZero() {
+				if st.stall.IsZero() {
+					st.stall = time.Now().Add(c.cfg.StreamIdleTimeout)
+				}
+				dl = st.stall
+			}
 			c.mu.Unlock()
 			if err := st.wait(ch, dl); err != nil {
 				return err
@@ -239,6 +246,7 @@ func (st *Stream) WriteData(p []byte, end bool) error {
 			continue
 		}
 		n := int(avail)
+		st.stall = time.Time{}
 		st.sendWindow -= avail
 		c.connSend -= avail
 		c.queuedData += n
