@@ -87,4 +87,3 @@ func FuzzChunkDecoder(f *testing.F) {
 		}
 	})
 }
-
