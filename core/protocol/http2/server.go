@@ -64,6 +64,7 @@ type ServerConn struct {
 	rrReset        int
 	deadlineSet    bool
 
+	work            chan *Stream // streams for idle workers
 	wake            chan struct{}
 	done            chan struct{}
 	writerDone      chan struct{}
@@ -117,6 +118,7 @@ func NewServerConn(raw net.Conn, r io.Reader, cfg Config, h Handler) *ServerConn
 		connSend:          65535,
 		flowCh:            make(chan struct{}),
 		wake:              make(chan struct{}, 1),
+		work:              make(chan *Stream),
 		done:              make(chan struct{}),
 		writerDone:        make(chan struct{}),
 		goAwayFlushed:     make(chan struct{}),
@@ -457,15 +459,42 @@ func (c *ServerConn) onHeaders(ctx context.Context, f *http2.MetaHeadersFrame) e
 	}
 	c.streams[id] = st
 	c.mu.Unlock()
-	c.handlers.Add(1)
-	go c.serveStream(st)
+	select {
+	case c.work <- st: // an idle worker takes it
+	default:
+		c.handlers.Add(1)
+		go c.worker(st)
+	}
 	return nil
 }
 
-func (c *ServerConn) serveStream(st *Stream) {
+// workerIdle is how long a stream goroutine waits for the next stream
+// before it exits. Reusing goroutines saves their creation and, mostly,
+// growing a fresh stack through the request path on every stream.
+const workerIdle = time.Second
+
+// worker serves st, then the streams handed to it while it is idle.
+func (c *ServerConn) worker(st *Stream) {
 	defer c.handlers.Done()
-	c.h.ServeStream(st)
-	st.finish()
+	var t *time.Timer
+	for {
+		c.h.ServeStream(st)
+		st.finish()
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+		} else {
+			t.Reset(workerIdle)
+		}
+		select {
+		case st = <-c.work:
+			t.Stop()
+		case <-c.done:
+			t.Stop()
+			return
+		case <-t.C:
+			return
+		}
+	}
 }
 
 // onTrailers takes the trailer section of a stream's request.
