@@ -21,8 +21,9 @@ type Handler interface {
 	ServeStream(s *Stream)
 }
 
-// ServerConn is the server side of one HTTP/2 connection.
-type ServerConn struct {
+// Conn is one HTTP/2 connection, the server side (NewServerConn) or the
+// client side (NewClientConn).
+type Conn struct {
 	cfg Config
 	raw net.Conn
 	h   Handler
@@ -54,6 +55,14 @@ type ServerConn struct {
 	ctrlQueued        int
 	draining          bool
 	peerGoAway        bool
+
+	// Client side (client.go).
+	client         bool
+	nextID         uint32 // the next stream id we open
+	peerMaxStreams uint32 // the server's SETTINGS_MAX_CONCURRENT_STREAMS
+	reserved       int    // streams promised by Reserve, not opened yet
+	goAwayLast     uint32 // after a GOAWAY from the server: its last stream id
+	pingAck        chan [8]byte
 
 	// Read loop only.
 	emptyFrames    int
@@ -102,12 +111,12 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // r reads the connection's bytes (nil means raw): a protocol detector that
 // already read the start of the client preface passes a reader that
 // returns those bytes first.
-func NewServerConn(raw net.Conn, r io.Reader, cfg Config, h Handler) *ServerConn {
+func NewServerConn(raw net.Conn, r io.Reader, cfg Config, h Handler) *Conn {
 	cfg = cfg.withDefaults()
 	if r == nil {
 		r = raw
 	}
-	c := &ServerConn{
+	c := &Conn{
 		cfg:               cfg,
 		raw:               raw,
 		h:                 h,
@@ -135,7 +144,7 @@ func NewServerConn(raw net.Conn, r io.Reader, cfg Config, h Handler) *ServerConn
 // Serve runs the connection until it closes and every stream handler has
 // returned. A clean end (the client closed, a drain or idle timeout
 // finished) returns nil.
-func (c *ServerConn) Serve(ctx context.Context) error {
+func (c *Conn) Serve(ctx context.Context) error {
 	go c.writeLoop()
 	settings := []http2.Setting{
 		{ID: http2.SettingMaxConcurrentStreams, Val: c.cfg.MaxConcurrentStreams},
@@ -170,7 +179,7 @@ func (c *ServerConn) Serve(ctx context.Context) error {
 // closes politely: the write side first, and what the client still sends
 // is read and dropped for a moment, so that a TCP reset (closing with
 // unread input) does not destroy the GOAWAY in the client's buffer.
-func (c *ServerConn) goAway(code http2.ErrCode, reason error) {
+func (c *Conn) goAway(code http2.ErrCode, reason error) {
 	c.mu.Lock()
 	last := c.maxClientID
 	c.mu.Unlock()
@@ -202,13 +211,13 @@ func (c *ServerConn) goAway(code http2.ErrCode, reason error) {
 }
 
 // fail closes the connection: streams are reset, waiters woken.
-func (c *ServerConn) fail(err error) {
+func (c *Conn) fail(err error) {
 	c.mu.Lock()
 	c.failLocked(err)
 	c.mu.Unlock()
 }
 
-func (c *ServerConn) failLocked(err error) {
+func (c *Conn) failLocked(err error) {
 	if c.closed {
 		return
 	}
@@ -226,14 +235,14 @@ func (c *ServerConn) failLocked(err error) {
 }
 
 // signalFlowLocked wakes the streams waiting for send window.
-func (c *ServerConn) signalFlowLocked() {
+func (c *Conn) signalFlowLocked() {
 	close(c.flowCh)
 	c.flowCh = make(chan struct{})
 }
 
 // Drain starts a graceful close: a GOAWAY tells the client no new stream
 // is accepted; the connection closes once the open streams finish.
-func (c *ServerConn) Drain() {
+func (c *Conn) Drain() {
 	c.mu.Lock()
 	if c.draining || c.closed {
 		c.mu.Unlock()
@@ -250,20 +259,22 @@ func (c *ServerConn) Drain() {
 }
 
 // RemoteAddr returns the client's address.
-func (c *ServerConn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
 
 // readLoop reads and dispatches frames until the connection ends.
-func (c *ServerConn) readLoop(ctx context.Context) error {
+func (c *Conn) readLoop(ctx context.Context) error {
 	// RFC 9113 3.4: the client preface is the 24 octets of ClientPreface
 	// followed by a SETTINGS frame.
 	c.raw.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var pre [len(http2.ClientPreface)]byte
-	c.lr.left = len(pre)
-	if _, err := io.ReadFull(&c.lr, pre[:]); err != nil {
-		return err
-	}
-	if string(pre[:]) != http2.ClientPreface {
-		return connErr(http2.ErrCodeProtocol, errBadPreface)
+	if !c.client {
+		var pre [len(http2.ClientPreface)]byte
+		c.lr.left = len(pre)
+		if _, err := io.ReadFull(&c.lr, pre[:]); err != nil {
+			return err
+		}
+		if string(pre[:]) != http2.ClientPreface {
+			return connErr(http2.ErrCodeProtocol, errBadPreface)
+		}
 	}
 	first := true
 	c.deadlineSet = true
@@ -295,7 +306,7 @@ func (c *ServerConn) readLoop(ctx context.Context) error {
 
 // setReadDeadline arms the idle timeout while no stream is open, and
 // notices a finished drain.
-func (c *ServerConn) setReadDeadline() error {
+func (c *Conn) setReadDeadline() error {
 	c.mu.Lock()
 	idle := len(c.streams) == 0
 	draining := c.draining
@@ -316,13 +327,13 @@ func (c *ServerConn) setReadDeadline() error {
 // readError turns a frame-reading error into the response it calls for:
 // nil after a stream error (the stream was reset and the connection goes
 // on), else the error that ends the connection.
-func (c *ServerConn) readError(err error) error {
+func (c *Conn) readError(err error) error {
 	var se http2.StreamError
 	var ce http2.ConnectionError
 	switch {
 	case errors.As(err, &se):
 		c.mu.Lock()
-		if se.StreamID > c.maxClientID && se.StreamID%2 == 1 {
+		if !c.client && se.StreamID > c.maxClientID && se.StreamID%2 == 1 {
 			// A malformed HEADERS frame opened and closed the stream.
 			c.maxClientID = se.StreamID
 		}
@@ -353,13 +364,16 @@ func (c *ServerConn) readError(err error) error {
 }
 
 // dispatch handles one frame.
-func (c *ServerConn) dispatch(ctx context.Context, f http2.Frame) error {
+func (c *Conn) dispatch(ctx context.Context, f http2.Frame) error {
 	if df, ok := f.(*http2.DataFrame); ok {
 		return c.onData(df)
 	}
 	c.emptyFrames = 0
 	switch f := f.(type) {
 	case *http2.MetaHeadersFrame:
+		if c.client {
+			return c.onResponseHeaders(f)
+		}
 		return c.onHeaders(ctx, f)
 	case *http2.SettingsFrame:
 		return c.onSettings(f)
@@ -370,6 +384,11 @@ func (c *ServerConn) dispatch(ctx context.Context, f http2.Frame) error {
 	case *http2.PingFrame:
 		if !f.IsAck() {
 			c.enqueue(wframe{kind: wPing, ping: f.Data})
+		} else if c.pingAck != nil {
+			select {
+			case c.pingAck <- f.Data:
+			default:
+			}
 		}
 	case *http2.PriorityFrame:
 		c.priorityFrames++
@@ -385,6 +404,9 @@ func (c *ServerConn) dispatch(ctx context.Context, f http2.Frame) error {
 			c.resetStream(f.StreamID, st, http2.ErrCodeProtocol)
 		}
 	case *http2.GoAwayFrame:
+		if c.client {
+			return c.onGoAway(f)
+		}
 		c.mu.Lock()
 		c.peerGoAway = true
 		c.mu.Unlock()
@@ -399,7 +421,7 @@ func (c *ServerConn) dispatch(ctx context.Context, f http2.Frame) error {
 }
 
 // onHeaders opens a stream or takes a stream's trailers.
-func (c *ServerConn) onHeaders(ctx context.Context, f *http2.MetaHeadersFrame) error {
+func (c *Conn) onHeaders(ctx context.Context, f *http2.MetaHeadersFrame) error {
 	id := f.StreamID
 	if id%2 == 0 {
 		return connErr(http2.ErrCodeProtocol, errStreamIDs)
@@ -474,7 +496,7 @@ func (c *ServerConn) onHeaders(ctx context.Context, f *http2.MetaHeadersFrame) e
 const workerIdle = time.Second
 
 // worker serves st, then the streams handed to it while it is idle.
-func (c *ServerConn) worker(st *Stream) {
+func (c *Conn) worker(st *Stream) {
 	defer c.handlers.Done()
 	var t *time.Timer
 	for {
@@ -498,7 +520,7 @@ func (c *ServerConn) worker(st *Stream) {
 }
 
 // onTrailers takes the trailer section of a stream's request.
-func (c *ServerConn) onTrailers(st *Stream, f *http2.MetaHeadersFrame) error {
+func (c *Conn) onTrailers(st *Stream, f *http2.MetaHeadersFrame) error {
 	c.mu.Lock()
 	ended := st.recvDone
 	c.mu.Unlock()
@@ -514,7 +536,7 @@ func (c *ServerConn) onTrailers(st *Stream, f *http2.MetaHeadersFrame) error {
 		c.resetStream(st.id, st, http2.ErrCodeProtocol)
 	default:
 		c.mu.Lock()
-		if st.req.ContentLength >= 0 && st.received != st.req.ContentLength {
+		if st.recvCL >= 0 && st.received != st.recvCL {
 			c.mu.Unlock()
 			c.resetStream(st.id, st, http2.ErrCodeProtocol)
 			return nil
@@ -529,7 +551,7 @@ func (c *ServerConn) onTrailers(st *Stream, f *http2.MetaHeadersFrame) error {
 
 // countOpened tracks streams opened and reset by the client in the current
 // second (CVE-2023-44487, rapid reset).
-func (c *ServerConn) countOpened() error {
+func (c *Conn) countOpened() error {
 	now := time.Now()
 	if now.Sub(c.rrStart) > time.Second {
 		c.rrStart, c.rrOpened, c.rrReset = now, 0, 0
@@ -538,7 +560,7 @@ func (c *ServerConn) countOpened() error {
 	return c.checkRapidReset()
 }
 
-func (c *ServerConn) checkRapidReset() error {
+func (c *Conn) checkRapidReset() error {
 	if c.rrOpened >= c.cfg.RapidResetMinStreams && 2*c.rrReset > c.rrOpened {
 		return connErr(http2.ErrCodeEnhanceYourCalm, errRapidReset)
 	}
@@ -547,7 +569,7 @@ func (c *ServerConn) checkRapidReset() error {
 
 // refuseHeaders answers a request whose head is too large with status,
 // before any handler sees it.
-func (c *ServerConn) refuseHeaders(id uint32, ended bool, status int) {
+func (c *Conn) refuseHeaders(id uint32, ended bool, status int) {
 	c.enqueue(wframe{kind: wHeaders, stream: id, end: true, fields: []hpack.HeaderField{{Name: ":status", Value: itoa(status)}}})
 	if !ended {
 		c.enqueue(wframe{kind: wRST, stream: id, code: http2.ErrCodeNo})
@@ -558,7 +580,7 @@ func (c *ServerConn) refuseHeaders(id uint32, ended bool, status int) {
 }
 
 // resetStream sends RST_STREAM for id and closes st (may be nil).
-func (c *ServerConn) resetStream(id uint32, st *Stream, code http2.ErrCode) {
+func (c *Conn) resetStream(id uint32, st *Stream, code http2.ErrCode) {
 	c.mu.Lock()
 	if st != nil && !st.closed {
 		c.closeStreamLocked(st, true)
@@ -571,31 +593,38 @@ func (c *ServerConn) resetStream(id uint32, st *Stream, code http2.ErrCode) {
 
 // closeStreamLocked removes st from the connection; unread request body
 // bytes go back to the connection's window.
-func (c *ServerConn) closeStreamLocked(st *Stream, ourself bool) {
+func (c *Conn) closeStreamLocked(st *Stream, ourself bool) {
 	if st.closed {
 		return
 	}
 	st.closed = true
 	delete(c.streams, st.id)
 	c.rememberClosedLocked(st.id, ourself)
-	if n := len(st.rbuf) - st.roff; n > 0 {
-		c.creditConnLocked(int64(n))
+	if !c.client || ourself || st.peerReset || !st.recvDone {
+		// Nobody will read what is buffered (a client keeps a complete
+		// response for its reader).
+		if n := len(st.rbuf) - st.roff; n > 0 {
+			c.creditConnLocked(int64(n))
+		}
+		st.rbuf, st.roff = nil, 0
 	}
-	st.rbuf, st.roff = nil, 0
 	st.cancel()
 	st.wakeLocked()
 	c.signalFlowLocked()
 	if len(c.streams) == 0 && c.draining {
 		c.raw.SetReadDeadline(time.Now())
 	}
+	if c.client && c.peerGoAway && len(c.streams) == 0 {
+		c.failLocked(errGoAway)
+	}
 }
 
-func (c *ServerConn) rememberClosedLocked(id uint32, ourself bool) {
+func (c *Conn) rememberClosedLocked(id uint32, ourself bool) {
 	c.recent[c.recentPos] = closedStream{id: id, ourself: ourself}
 	c.recentPos = (c.recentPos + 1) % len(c.recent)
 }
 
-func (c *ServerConn) recentlyReset(id uint32) bool {
+func (c *Conn) recentlyReset(id uint32) bool {
 	for _, r := range c.recent {
 		if r.id == id {
 			return r.ourself
@@ -606,7 +635,7 @@ func (c *ServerConn) recentlyReset(id uint32) bool {
 
 // onData takes a DATA frame's payload into its stream's buffer, within
 // the flow-control windows we advertised (6.9).
-func (c *ServerConn) onData(f *http2.DataFrame) error {
+func (c *Conn) onData(f *http2.DataFrame) error {
 	id := f.StreamID
 	n := int64(f.Length)
 	data := f.Data()
@@ -619,7 +648,7 @@ func (c *ServerConn) onData(f *http2.DataFrame) error {
 		c.emptyFrames = 0
 	}
 	c.mu.Lock()
-	if id > c.maxClientID {
+	if c.isIdle(id) {
 		c.mu.Unlock()
 		// 5.1 idle: "Receiving any frame other than HEADERS or PRIORITY on
 		// a stream in this state MUST be treated as a connection error".
@@ -658,7 +687,7 @@ func (c *ServerConn) onData(f *http2.DataFrame) error {
 		c.creditStreamLocked(st, pad)
 	}
 	st.received += int64(len(data))
-	cl := st.req.ContentLength
+	cl := st.recvCL
 	if cl >= 0 && (st.received > cl || f.StreamEnded() && st.received != cl) {
 		// 8.1.1: a content-length that does not equal the sum of the DATA
 		// payloads makes the request malformed.
@@ -675,15 +704,26 @@ func (c *ServerConn) onData(f *http2.DataFrame) error {
 	}
 	if f.StreamEnded() {
 		st.recvDone = true
+		if c.client && st.sendDone {
+			c.closeStreamLocked(st, false)
+		}
 	}
 	st.wakeLocked()
 	c.mu.Unlock()
 	return nil
 }
 
+// isIdle reports whether id names a stream not opened yet (RFC 9113 5.1).
+func (c *Conn) isIdle(id uint32) bool {
+	if c.client {
+		return id >= c.nextID || id%2 == 0
+	}
+	return id > c.maxClientID
+}
+
 // creditConnLocked gives n bytes back to the connection's receive window,
 // sending WINDOW_UPDATE once half the window is owed.
-func (c *ServerConn) creditConnLocked(n int64) {
+func (c *Conn) creditConnLocked(n int64) {
 	c.connUnsent += n
 	if c.connUnsent >= int64(c.cfg.InitialConnectionWindowSize)/2 {
 		c.connRecv += c.connUnsent
@@ -693,7 +733,7 @@ func (c *ServerConn) creditConnLocked(n int64) {
 }
 
 // creditStreamLocked is creditConnLocked for a stream.
-func (c *ServerConn) creditStreamLocked(st *Stream, n int64) {
+func (c *Conn) creditStreamLocked(st *Stream, n int64) {
 	if st.recvDone || st.closed {
 		return
 	}
@@ -706,7 +746,7 @@ func (c *ServerConn) creditStreamLocked(st *Stream, n int64) {
 }
 
 // enqueueLocked is enqueue with c.mu held.
-func (c *ServerConn) enqueueLocked(f wframe) bool {
+func (c *Conn) enqueueLocked(f wframe) bool {
 	if c.closed {
 		putData(&f)
 		return false
@@ -728,7 +768,7 @@ func (c *ServerConn) enqueueLocked(f wframe) bool {
 }
 
 // onWindowUpdate grows a send window (6.9.1).
-func (c *ServerConn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
+func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	inc := int64(f.Increment)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -742,7 +782,7 @@ func (c *ServerConn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 		c.signalFlowLocked()
 		return nil
 	}
-	if f.StreamID > c.maxClientID {
+	if c.isIdle(f.StreamID) {
 		return connErr(http2.ErrCodeProtocol, errStreamIDs)
 	}
 	st := c.streams[f.StreamID]
@@ -760,9 +800,9 @@ func (c *ServerConn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 }
 
 // onRSTStream ends a stream the client gave up on.
-func (c *ServerConn) onRSTStream(f *http2.RSTStreamFrame) error {
+func (c *Conn) onRSTStream(f *http2.RSTStreamFrame) error {
 	c.mu.Lock()
-	if f.StreamID > c.maxClientID {
+	if c.isIdle(f.StreamID) {
 		c.mu.Unlock()
 		return connErr(http2.ErrCodeProtocol, errStreamIDs)
 	}
@@ -772,6 +812,7 @@ func (c *ServerConn) onRSTStream(f *http2.RSTStreamFrame) error {
 			c.rrReset++
 		}
 		st.peerReset = true
+		st.resetCode = f.ErrCode
 		c.closeStreamLocked(st, false)
 	}
 	c.mu.Unlock()
@@ -779,7 +820,7 @@ func (c *ServerConn) onRSTStream(f *http2.RSTStreamFrame) error {
 }
 
 // onSettings applies the client's settings and acknowledges them (6.5.3).
-func (c *ServerConn) onSettings(f *http2.SettingsFrame) error {
+func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 	if f.IsAck() {
 		return nil
 	}
@@ -804,6 +845,8 @@ func (c *ServerConn) onSettings(f *http2.SettingsFrame) error {
 			}
 		case http2.SettingMaxFrameSize:
 			c.peerMaxFrame = s.Val
+		case http2.SettingMaxConcurrentStreams:
+			c.peerMaxStreams = s.Val
 		case http2.SettingHeaderTableSize:
 			ack.end, ack.n = true, s.Val
 		}
@@ -834,3 +877,6 @@ func itoa(n int) string {
 	}
 	return string(b[i:])
 }
+
+// ServerConn is the server side of a connection.
+type ServerConn = Conn

@@ -63,7 +63,7 @@ func serve(t testing.TB, cfg Config, h Handler) string {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	conns := make(chan *ServerConn, 64)
+	conns := make(chan *Conn, 64)
 	go func() {
 		defer close(done)
 		for {

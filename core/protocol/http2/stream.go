@@ -18,7 +18,7 @@ import (
 // WriteTrailers; all of them may block on flow control and honour the
 // deadlines set with SetReadDeadline and SetWriteDeadline.
 type Stream struct {
-	c      *ServerConn
+	c      *Conn
 	id     uint32
 	req    Request
 	ctx    context.Context
@@ -32,22 +32,27 @@ type Stream struct {
 	recvWindow int64
 	recvUnsent int64
 	received   int64
+	recvCL     int64 // the content-length of what we receive, -1 if none
 	sendWindow int64
 	sentHead   bool
 	sendDone   bool
 	closed     bool
 	peerReset  bool
+	resetCode  http2.ErrCode
+	refused    bool                // client: the server did not process the request
+	resp       []hpack.HeaderField // client: the response head
 	rdl, wdl   time.Time
 	stall      time.Time // without wdl: when waiting for window gives up
 	rwake      chan struct{}
 }
 
-func (c *ServerConn) newStream(ctx context.Context, id uint32, req Request, ended bool) *Stream {
+func (c *Conn) newStream(ctx context.Context, id uint32, req Request, ended bool) *Stream {
 	st := &Stream{
 		c:          c,
 		id:         id,
 		req:        req,
 		recvDone:   ended,
+		recvCL:     req.ContentLength,
 		recvWindow: int64(c.cfg.InitialStreamWindowSize),
 		rwake:      make(chan struct{}, 1),
 	}
@@ -142,8 +147,9 @@ func (st *Stream) Read(p []byte) (int, error) {
 		}
 		switch {
 		case st.closed && !(st.recvDone && !st.peerReset && !c.closed):
+			err := st.errLocked()
 			c.mu.Unlock()
-			return 0, ErrStreamReset
+			return 0, err
 		case st.recvDone:
 			c.mu.Unlock()
 			return 0, io.EOF
@@ -272,6 +278,12 @@ func (st *Stream) WriteData(p []byte, end bool) error {
 // request that the client abort transmission of a request without error").
 func (st *Stream) endSendLocked() {
 	st.sendDone = true
+	if st.c.client {
+		if st.recvDone {
+			st.c.closeStreamLocked(st, false)
+		}
+		return
+	}
 	if !st.recvDone {
 		st.c.enqueueLocked(wframe{kind: wRST, stream: st.id, code: http2.ErrCodeNo})
 	}

@@ -20,6 +20,7 @@ const (
 	wPing
 	wWindowUpdate
 	wGoAway
+	wPingReq
 )
 
 // wframe is one frame waiting for the writer goroutine. Frames leave in
@@ -46,7 +47,7 @@ const maxQueuedData = 256 << 10
 // MaxOutboundControlFrames: a peer that makes us queue too many of them
 // while not reading what we send is cut off (the connection closes).
 // It reports false when the connection is closed.
-func (c *ServerConn) enqueue(f wframe) bool {
+func (c *Conn) enqueue(f wframe) bool {
 	c.mu.Lock()
 	ok := c.enqueueLocked(f)
 	c.mu.Unlock()
@@ -64,7 +65,7 @@ func putData(f *wframe) {
 // writeLoop is the connection's writer goroutine: it takes every queued
 // frame at once, writes them into one buffer and flushes it with one
 // write where it fits.
-func (c *ServerConn) writeLoop() {
+func (c *Conn) writeLoop() {
 	defer close(c.writerDone)
 	var batch []wframe
 	var hbuf bytes.Buffer
@@ -125,7 +126,7 @@ func (c *ServerConn) writeLoop() {
 }
 
 // writeFrame writes f through the framer into the connection's buffer.
-func (c *ServerConn) writeFrame(f *wframe, henc *hpack.Encoder, hbuf *bytes.Buffer, maxFrame uint32) error {
+func (c *Conn) writeFrame(f *wframe, henc *hpack.Encoder, hbuf *bytes.Buffer, maxFrame uint32) error {
 	fr := c.fr
 	switch f.kind {
 	case wHeaders:
@@ -167,6 +168,8 @@ func (c *ServerConn) writeFrame(f *wframe, henc *hpack.Encoder, hbuf *bytes.Buff
 		return fr.WriteSettingsAck()
 	case wPing:
 		return fr.WritePing(true, f.ping)
+	case wPingReq:
+		return fr.WritePing(false, f.ping)
 	case wWindowUpdate:
 		return fr.WriteWindowUpdate(f.stream, f.n)
 	case wGoAway:
