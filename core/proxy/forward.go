@@ -62,7 +62,7 @@ func (s *serverConn) attempt(ctx context.Context, host *upstream.Host, first []b
 	st := &s.st
 	host.BeginRequest()
 	defer host.EndRequest()
-	uc, err := host.Pool().Get(ctx)
+	uc, err := s.getUpstream(ctx, host)
 	if err != nil {
 		if errors.Is(err, upstream.ErrOverflow) {
 			st.flags |= api.UpstreamOverflow

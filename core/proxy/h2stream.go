@@ -280,7 +280,7 @@ type respWriter struct {
 	done     bool
 	kind     http1.BodyKind
 	left     int64
-	chunks   chunkDecoder
+	chunks   http1.Dechunker
 }
 
 var errResponseAfterEnd = errors.New("proxy: response bytes after the end of the response")
@@ -308,7 +308,7 @@ func (r *respWriter) write(b []byte) error {
 			}
 			b = b[n:]
 		case http1.ChunkedBody:
-			n, done, err := r.chunks.feed(b, r.c.st)
+			n, done, err := r.chunks.Feed(b, r.writeData)
 			if err != nil {
 				return err
 			}
@@ -365,7 +365,7 @@ func (r *respWriter) writeHead(b []byte) (int, error) {
 		r.done = true
 	}
 	if r.kind == http1.ChunkedBody {
-		r.chunks = chunkDecoder{}
+		r.chunks = http1.Dechunker{}
 	}
 	return used, r.c.st.WriteHeaders(fields, r.done)
 }
@@ -373,8 +373,14 @@ func (r *respWriter) writeHead(b []byte) (int, error) {
 // endChunked ends a chunked response: its trailer section, if any, as the
 // trailing HEADERS frame, else an empty DATA frame with END_STREAM.
 func (r *respWriter) endChunked() error {
-	if len(r.chunks.trailers) > 0 {
-		return r.c.st.WriteHeaders(r.chunks.trailers, true)
+	if len(r.chunks.Trailers) > 0 {
+		tr := make([]hpack.HeaderField, len(r.chunks.Trailers))
+		for i, f := range r.chunks.Trailers {
+			tr[i] = hpack.HeaderField{Name: f.Name, Value: f.Value}
+		}
+		return r.c.st.WriteHeaders(tr, true)
 	}
 	return r.c.st.WriteData(nil, true)
 }
+
+func (r *respWriter) writeData(p []byte) error { return r.c.st.WriteData(p, false) }

@@ -84,6 +84,11 @@ type Options struct {
 	// HTTP2 holds the HTTP/2 settings and limits; zero fields take the
 	// codec's defaults.
 	HTTP2 h2.Config
+	// UpstreamProtocol is api.HTTP2 to speak HTTP/2 (h2c) to upstream
+	// hosts over multiplexed connections; anything else is HTTP/1.1.
+	UpstreamProtocol api.ProtocolName
+	// UpstreamHTTP2 configures the upstream HTTP/2 connections.
+	UpstreamHTTP2 h2.ClientConfig
 }
 
 // Stats are the proxy's counters, shared by its connections.

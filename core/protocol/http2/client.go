@@ -37,28 +37,39 @@ type ClientConfig struct {
 // own MaxConcurrentStreams.
 type ClientConn struct {
 	*Conn
-	served chan struct{}
+	served   chan struct{}
+	settings chan struct{}
+}
+
+// WaitSettings waits for the server's first SETTINGS (its stream limit
+// among them) before streams are opened on a new connection, so that a
+// burst does not open more than the server allows.
+func (cc *ClientConn) WaitSettings(ctx context.Context) error {
+	select {
+	case <-cc.settings:
+		return nil
+	case <-cc.done:
+		return errConnClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // NewClientConn starts the client side of HTTP/2 on raw (already
 // connected): it sends the preface and settings and runs the connection
 // until Close, a GOAWAY with no stream left, or an error.
 func NewClientConn(raw net.Conn, cfg ClientConfig) *ClientConn {
+	cc := &ClientConn{}
 	c := NewServerConn(raw, nil, cfg.Config, nil)
 	c.client = true
 	c.nextID = 1
 	c.peerMaxStreams = 100 // until the server's SETTINGS say otherwise (RFC 9113 6.5.2 suggests no less)
 	c.pingAck = make(chan [8]byte, 1)
+	c.settingsSeen = make(chan struct{})
+	cc.settings = c.settingsSeen
 	c.bw.WriteString(http2.ClientPreface)
-	cc := &ClientConn{Conn: c, served: make(chan struct{})}
-	go cc.serve(cfg)
-	return cc
-}
-
-func (cc *ClientConn) serve(cfg ClientConfig) {
-	defer close(cc.served)
-	c := cc.Conn
-	go c.writeLoop()
+	// The settings are queued before any stream can be: "the first frame
+	// ... MUST be a SETTINGS frame" (RFC 9113 3.4).
 	c.enqueue(wframe{kind: wSettings, set: []http2.Setting{
 		{ID: http2.SettingEnablePush, Val: 0},
 		{ID: http2.SettingInitialWindowSize, Val: c.cfg.InitialStreamWindowSize},
@@ -67,6 +78,15 @@ func (cc *ClientConn) serve(cfg ClientConfig) {
 	if inc := int64(c.cfg.InitialConnectionWindowSize) - 65535; inc > 0 {
 		c.enqueue(wframe{kind: wWindowUpdate, n: uint32(inc)})
 	}
+	cc.Conn, cc.served = c, make(chan struct{})
+	go cc.serve(cfg)
+	return cc
+}
+
+func (cc *ClientConn) serve(cfg ClientConfig) {
+	defer close(cc.served)
+	c := cc.Conn
+	go c.writeLoop()
 	if cfg.PingInterval > 0 {
 		go cc.keepalive(cfg.PingInterval, cfg.PingTimeout)
 	}
@@ -146,6 +166,16 @@ func (cc *ClientConn) availableLocked() int {
 	limit := int(min(cc.peerMaxStreams, cc.cfg.MaxConcurrentStreams))
 	return limit - len(cc.streams) - cc.reserved
 }
+
+// Idle reports whether the connection has no stream open or promised.
+func (cc *ClientConn) Idle() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return len(cc.streams) == 0 && cc.reserved == 0
+}
+
+// LocalAddr returns the connection's local address.
+func (cc *ClientConn) LocalAddr() net.Addr { return cc.raw.LocalAddr() }
 
 // Reserve promises one stream to a coming NewStream, so that requests
 // that pick this connection at the same time do not exceed its limit.

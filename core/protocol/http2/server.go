@@ -63,6 +63,7 @@ type Conn struct {
 	reserved       int    // streams promised by Reserve, not opened yet
 	goAwayLast     uint32 // after a GOAWAY from the server: its last stream id
 	pingAck        chan [8]byte
+	settingsSeen   chan struct{} // closed at the server's first SETTINGS
 
 	// Read loop only.
 	emptyFrames    int
@@ -827,6 +828,12 @@ func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 	ack := wframe{kind: wSettingsAck}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.settingsSeen != nil {
+		defer func() {
+			close(c.settingsSeen)
+			c.settingsSeen = nil
+		}()
+	}
 	err := f.ForeachSetting(func(s http2.Setting) error {
 		if err := s.Valid(); err != nil {
 			return err

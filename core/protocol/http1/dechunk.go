@@ -1,29 +1,24 @@
-package proxy
+package http1
 
 import (
 	"bytes"
 	"errors"
 	"strings"
-
-	"golang.org/x/net/http2/hpack"
-
-	"github.com/seed405ffdea/mosn/core/protocol/http1"
 )
 
-// dataWriter takes decoded body bytes (an HTTP/2 stream).
-type dataWriter interface {
-	WriteData(p []byte, end bool) error
-}
+// Field is a header field with its name in lowercase (the HTTP/2 form).
+type Field struct{ Name, Value string }
 
-// chunkDecoder turns a chunked HTTP/1.1 body (RFC 9112 section 7.1) back
-// into its data and trailer fields, fed in pieces of any size. The engine
-// has already checked the framing, but the decoder still refuses what it
-// cannot read.
-type chunkDecoder struct {
-	state    int
-	left     int64
-	line     []byte // a size or trailer line arriving in pieces
-	trailers []hpack.HeaderField
+// Dechunker turns a chunked body (RFC 9112 section 7.1) back into its
+// data and trailer fields, fed in pieces of any size: the translation of
+// an HTTP/1.1 body into HTTP/2 DATA frames and trailers. Chunk extensions
+// are dropped; hop-by-hop and content-length trailers too.
+type Dechunker struct {
+	state int
+	left  int64
+	line  []byte // a size or trailer line arriving in pieces
+	// Trailers holds the trailer fields once Feed reported done.
+	Trailers []Field
 }
 
 const (
@@ -36,18 +31,21 @@ const (
 // maxChunkLine bounds a chunk-size line or a trailer line.
 const maxChunkLine = 64 << 10
 
-var errChunkSyntax = errors.New("proxy: malformed chunked response body")
+// ErrChunkSyntax is returned by Dechunker.Feed for input that is not a
+// chunked body.
+var ErrChunkSyntax = errors.New("http1: malformed chunked body")
 
-// feed decodes p, sending data to w. It returns how much of p it used and
-// whether the body ended (the bytes after the end are not used).
-func (d *chunkDecoder) feed(p []byte, w dataWriter) (int, bool, error) {
+// Feed decodes p, passing the chunk data to data. It returns how much of
+// p it used and whether the body ended (the bytes after its end are not
+// used); data's error stops it and is returned.
+func (d *Dechunker) Feed(p []byte, data func([]byte) error) (int, bool, error) {
 	used := 0
 	for used < len(p) {
 		b := p[used:]
 		switch d.state {
 		case cdData:
 			n := int(min(int64(len(b)), d.left))
-			if err := w.WriteData(b[:n], false); err != nil {
+			if err := data(b[:n]); err != nil {
 				return used, false, err
 			}
 			d.left -= int64(n)
@@ -61,7 +59,7 @@ func (d *chunkDecoder) feed(p []byte, w dataWriter) (int, bool, error) {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			if len(d.line)+len(b) > maxChunkLine {
-				return used, false, errChunkSyntax
+				return used, false, ErrChunkSyntax
 			}
 			d.line = append(d.line, b...)
 			return len(p), false, nil
@@ -84,7 +82,7 @@ func (d *chunkDecoder) feed(p []byte, w dataWriter) (int, bool, error) {
 
 // onLine handles one line of the chunk framing; done at the empty line
 // that ends the trailer section.
-func (d *chunkDecoder) onLine(line []byte) (bool, error) {
+func (d *Dechunker) onLine(line []byte) (bool, error) {
 	switch d.state {
 	case cdSize:
 		if i := bytes.IndexByte(line, ';'); i >= 0 {
@@ -92,13 +90,13 @@ func (d *chunkDecoder) onLine(line []byte) (bool, error) {
 		}
 		line = bytes.TrimRight(line, " \t")
 		if len(line) == 0 || len(line) > 15 {
-			return false, errChunkSyntax
+			return false, ErrChunkSyntax
 		}
 		var n int64
 		for _, c := range line {
-			v := unhexByte(c)
+			v := unhex(c)
 			if v < 0 {
-				return false, errChunkSyntax
+				return false, ErrChunkSyntax
 			}
 			n = n<<4 | int64(v)
 		}
@@ -110,7 +108,7 @@ func (d *chunkDecoder) onLine(line []byte) (bool, error) {
 		}
 	case cdDataEnd:
 		if len(line) != 0 {
-			return false, errChunkSyntax
+			return false, ErrChunkSyntax
 		}
 		d.state = cdSize
 	case cdTrailer:
@@ -119,27 +117,15 @@ func (d *chunkDecoder) onLine(line []byte) (bool, error) {
 		}
 		name, value, ok := bytes.Cut(line, []byte{':'})
 		if !ok || len(name) == 0 {
-			return false, errChunkSyntax
+			return false, ErrChunkSyntax
 		}
-		if http1.IsHopByHop(name) || http1.EqualFold(name, "content-length") {
+		if IsHopByHop(name) || EqualFold(name, "content-length") {
 			return false, nil
 		}
-		d.trailers = append(d.trailers, hpack.HeaderField{
+		d.Trailers = append(d.Trailers, Field{
 			Name:  strings.ToLower(string(name)),
 			Value: string(bytes.Trim(value, " \t")),
 		})
 	}
 	return false, nil
-}
-
-func unhexByte(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }

@@ -1,4 +1,4 @@
-package proxy
+package http1
 
 import (
 	"bytes"
@@ -11,15 +11,12 @@ type collect struct {
 	ends int
 }
 
-func (c *collect) WriteData(p []byte, end bool) error {
+func (c *collect) write(p []byte) error {
 	c.data.Write(p)
-	if end {
-		c.ends++
-	}
 	return nil
 }
 
-func TestChunkDecoder(t *testing.T) {
+func TestDechunker(t *testing.T) {
 	cases := []struct {
 		name, in, data, trailers string
 		ok                       bool
@@ -35,12 +32,12 @@ func TestChunkDecoder(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// Every split of the input gives the same result.
 			for split := 0; split <= len(c.in); split++ {
-				var d chunkDecoder
+				var d Dechunker
 				var out collect
-				n1, done, err := d.feed([]byte(c.in[:split]), &out)
+				n1, done, err := d.Feed([]byte(c.in[:split]), out.write)
 				if err == nil && !done {
 					var n2 int
-					n2, done, err = d.feed([]byte(c.in[split:]), &out)
+					n2, done, err = d.Feed([]byte(c.in[split:]), out.write)
 					n1 += n2
 				}
 				if c.ok != (err == nil && done) {
@@ -53,7 +50,7 @@ func TestChunkDecoder(t *testing.T) {
 					t.Fatalf("split %d: used %d, data %q", split, n1, out.data.String())
 				}
 				var tr strings.Builder
-				for _, f := range d.trailers {
+				for _, f := range d.Trailers {
 					tr.WriteString(f.Name + "=" + f.Value + ",")
 				}
 				if tr.String() != c.trailers {
@@ -64,9 +61,9 @@ func TestChunkDecoder(t *testing.T) {
 	}
 }
 
-// FuzzChunkDecoder: the decoder never panics, never uses more bytes than
+// FuzzDechunker: the decoder never panics, never uses more bytes than
 // given, and never returns more data than the input holds.
-func FuzzChunkDecoder(f *testing.F) {
+func FuzzDechunker(f *testing.F) {
 	f.Add([]byte("5\r\nhello\r\n0\r\nA: b\r\n\r\n"), 3)
 	f.Add([]byte("ffffffffffffffff\r\n"), 1)
 	f.Add([]byte("1;ext\r\nx\r\n0\r\n\r\nextra"), 9)
@@ -74,12 +71,12 @@ func FuzzChunkDecoder(f *testing.F) {
 		if split < 0 || split > len(in) {
 			split = len(in) / 2
 		}
-		var d chunkDecoder
+		var d Dechunker
 		var out collect
-		n, done, err := d.feed(in[:split], &out)
+		n, done, err := d.Feed(in[:split], out.write)
 		if err == nil && !done {
 			var m int
-			m, done, err = d.feed(in[split:], &out)
+			m, done, err = d.Feed(in[split:], out.write)
 			n += m
 		}
 		if n > len(in) || out.data.Len() > len(in) {
