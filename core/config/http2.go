@@ -28,6 +28,18 @@ type HTTP2Options struct {
 	// MaxInboundPriorityFramesPerStream bounds PRIORITY frames to this
 	// many times (1 + streams opened). Zero means 100.
 	MaxInboundPriorityFramesPerStream uint32 `json:"max_inbound_priority_frames_per_stream,omitempty"`
+	// ConnectionKeepalive sends PINGs on upstream HTTP/2 connections
+	// (upstream_protocol "Http2") and closes one that does not answer.
+	// Nil means no keepalive.
+	ConnectionKeepalive *KeepaliveConfig `json:"connection_keepalive,omitempty"`
+}
+
+// KeepaliveConfig is Envoy's connection_keepalive.
+type KeepaliveConfig struct {
+	// Interval between PINGs (required, > 0).
+	Interval Duration `json:"interval"`
+	// Timeout for the PING's acknowledgement. Zero means 10s.
+	Timeout Duration `json:"timeout,omitempty"`
 }
 
 // validate checks the ranges Envoy enforces.
@@ -43,6 +55,14 @@ func (o *HTTP2Options) validate(path string) error {
 		return fieldErr(path+".initial_stream_window_size", "must be between 65535 and 2147483647, got %d", o.InitialStreamWindowSize)
 	case o.InitialConnectionWindowSize != 0 && (o.InitialConnectionWindowSize < 65535 || o.InitialConnectionWindowSize > maxWindow):
 		return fieldErr(path+".initial_connection_window_size", "must be between 65535 and 2147483647, got %d", o.InitialConnectionWindowSize)
+	}
+	if k := o.ConnectionKeepalive; k != nil {
+		switch {
+		case k.Interval.Duration <= 0:
+			return fieldErr(path+".connection_keepalive.interval", "must be positive, got %s", k.Interval)
+		case k.Timeout.Duration < 0:
+			return fieldErr(path+".connection_keepalive.timeout", "must not be negative, got %s", k.Timeout)
+		}
 	}
 	return nil
 }

@@ -103,9 +103,9 @@ type ProxyConfig struct {
 	// the first bytes). Other MOSN protocols (X, bolt, dubbo, ...) are not
 	// supported yet.
 	DownstreamProtocol string `json:"downstream_protocol,omitempty"`
-	// UpstreamProtocol is "Http1". Empty or "Auto" means HTTP/1.1 for now
-	// (HTTP/2 upstreams are not supported yet), so after Validate it is
-	// always "Http1".
+	// UpstreamProtocol is "Http1" or "Http2" (h2c to every upstream host,
+	// multiplexed). Empty or "Auto" means "Http1" (after Validate it is one
+	// of the two).
 	UpstreamProtocol string `json:"upstream_protocol,omitempty"`
 	// FallbackForUnknownProtocol is not supported yet.
 	FallbackForUnknownProtocol bool `json:"fallback_for_unknown_protocol,omitempty"`

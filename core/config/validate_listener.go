@@ -209,7 +209,6 @@ func (v *validator) proxy(p *ProxyConfig, path string) error {
 		// only protocol either side can speak yet.
 		p.UpstreamProtocol = "Http1"
 	case "Http2":
-		return notSupportedf(path+".upstream_protocol", "protocol %q", p.UpstreamProtocol)
 	default:
 		if err := checkProtocol(p.UpstreamProtocol, path+".upstream_protocol"); err != nil {
 			return err

@@ -23,3 +23,14 @@ func http2Config(p *config.ProxyConfig) h2.Config {
 	}
 	return c
 }
+
+// upstreamHTTP2Config is http2Config for upstream connections, with the
+// keepalive.
+func upstreamHTTP2Config(p *config.ProxyConfig) h2.ClientConfig {
+	c := h2.ClientConfig{Config: http2Config(p)}
+	if o := p.HTTP2; o != nil && o.ConnectionKeepalive != nil {
+		c.PingInterval = o.ConnectionKeepalive.Interval.Duration
+		c.PingTimeout = o.ConnectionKeepalive.Timeout.Duration
+	}
+	return c
+}

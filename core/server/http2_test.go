@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
 
 	"github.com/seed405ffdea/mosn/core/config"
 )
@@ -64,5 +65,34 @@ func TestHTTP2FromConfig(t *testing.T) {
 	resp.Body.Close()
 	if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(b) != "ok" {
 		t.Fatalf("got %s %d %q", resp.Proto, resp.StatusCode, b)
+	}
+}
+
+// TestHTTP2UpstreamFromConfig: upstream_protocol "Http2" speaks h2c to
+// the cluster's hosts.
+func TestHTTP2UpstreamFromConfig(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Proto))
+	}), &http2.Server{})}
+	served := make(chan struct{})
+	go func() { defer close(served); origin.Serve(ln) }()
+	t.Cleanup(func() { origin.Close(); <-served })
+	cfg, err := config.Parse([]byte(`{"servers":[{"routers":[{"router_config_name":"r","virtual_hosts":[{"name":"v","domains":["*"],
+	  "routers":[{"match":{"prefix":"/"},"route":{"cluster_name":"o"}}]}]}],
+	  "listeners":[{"name":"l","address":"127.0.0.1:0","bind_port":true,
+	  "filter_chains":[{"filters":[{"type":"proxy","config":{"router_config_name":"r","upstream_protocol":"Http2",
+	    "http2_protocol_options":{"connection_keepalive":{"interval":"10s","timeout":"1s"}}}}]}]}]}],
+	  "cluster_manager":{"clusters":[{"name":"o","type":"SIMPLE","lb_type":"LB_ROUNDROBIN","hosts":[{"address":"`+ln.Addr().String()+`"}]}]}}`), "h2up.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, cfg)
+	status, body := get(t, "http://"+srv.ListenerAddr("l").String()+"/")
+	if status != 200 || body != "HTTP/2.0" {
+		t.Fatalf("%d %q", status, body)
 	}
 }
