@@ -12,6 +12,7 @@ require (
 	github.com/seed405ffdea/mosn/pkg v0.0.0
 	github.com/valyala/fasthttp v1.73.0
 	golang.org/x/net v0.62.0
+	google.golang.org/grpc v1.85.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

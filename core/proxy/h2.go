@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed405ffdea/mosn/api"
 	h2 "github.com/seed405ffdea/mosn/core/protocol/http2"
+	"github.com/seed405ffdea/mosn/core/upstream"
 )
 
 // h2Preface is the HTTP/2 client connection preface (RFC 9113 3.4).
@@ -95,7 +96,12 @@ func (h *h2Handler) ServeStream(st *h2.Stream) {
 		return // answered already (CONNECT)
 	}
 	sc := &serverConn{opts: h.opts, h2stream: true}
-	err := sc.Serve(st.Context(), c)
+	c.sc = sc
+	ctx := st.Context()
+	if c.duplex {
+		ctx = upstream.WithDuplexBody(ctx, duplexBody{st})
+	}
+	err := sc.Serve(ctx, c)
 	c.finish(err)
 }
 

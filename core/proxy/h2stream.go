@@ -24,10 +24,13 @@ import (
 // Write takes the HTTP/1.1 response the engine produces and sends it as
 // HEADERS, DATA and trailing HEADERS frames.
 type streamConn struct {
-	st   *h2.Stream
-	down api.Connection
-	opts *Options
-	raw  streamRaw
+	st     *h2.Stream
+	down   api.Connection
+	opts   *Options
+	raw    streamRaw
+	sc     *serverConn // the engine serving the stream
+	grpc   bool        // a gRPC request (content-type application/grpc...)
+	duplex bool        // the body goes upstream by itself (duplexBody)
 
 	out     []byte // request bytes not yet read: the head, chunk framing
 	ooff    int
@@ -53,18 +56,39 @@ func newStreamConn(st *h2.Stream, down api.Connection, opts *Options) *streamCon
 	c.raw.c = c
 	c.resp.c = c
 	c.resp.isHEAD = req.Method == "HEAD"
+	if ct, _ := req.Get("content-type"); strings.HasPrefix(ct, "application/grpc") {
+		c.grpc = true
+	}
 	ended := st.RequestEnded()
-	c.chunked = !ended && req.ContentLength < 0
-	c.bodyEnd = ended
-	c.out = appendH1Head(make([]byte, 0, 512), req, c.chunked)
+	// A gRPC call between HTTP/2 peers is relayed full duplex: the
+	// upstream stream sends the body itself (upstream.DuplexBody) and the
+	// engine sees a request without one.
+	c.duplex = !ended && c.grpc && opts.UpstreamProtocol == api.HTTP2
+	c.chunked = !ended && req.ContentLength < 0 && !c.duplex
+	c.bodyEnd = ended || c.duplex
+	c.out = appendH1Head(make([]byte, 0, 512), req, c.chunked, c.duplex)
 	return c
+}
+
+// duplexBody is the downstream stream as an upstream.DuplexBody.
+type duplexBody struct{ st *h2.Stream }
+
+func (d duplexBody) Read(p []byte) (int, error)  { return d.st.Read(p) }
+func (d duplexBody) SetReadDeadline(t time.Time) { d.st.SetReadDeadline(t) }
+func (d duplexBody) Trailers() []http1.Field {
+	tr := d.st.Trailers()
+	out := make([]http1.Field, len(tr))
+	for i, f := range tr {
+		out[i] = http1.Field{Name: f.Name, Value: f.Value}
+	}
+	return out
 }
 
 // appendH1Head writes the HTTP/1.1 form of an HTTP/2 request head:
 // :authority becomes Host (RFC 9113 8.3.1: it "MUST" be used instead of
 // Host when both are there), split cookie fields are joined with "; "
 // (8.2.3), TE is dropped (it is hop-by-hop in HTTP/1.1).
-func appendH1Head(h []byte, req *h2.Request, chunked bool) []byte {
+func appendH1Head(h []byte, req *h2.Request, chunked, noLength bool) []byte {
 	h = append(h, req.Method...)
 	h = append(h, ' ')
 	h = append(h, req.Path...)
@@ -83,6 +107,10 @@ func appendH1Head(h []byte, req *h2.Request, chunked bool) []byte {
 		switch f.Name {
 		case "host", "te":
 			continue
+		case "content-length":
+			if noLength {
+				continue
+			}
 		case "cookie":
 			cookies++
 			continue
@@ -281,6 +309,11 @@ type respWriter struct {
 	kind     http1.BodyKind
 	left     int64
 	chunks   http1.Dechunker
+	// A reply the proxy made itself to a gRPC request becomes a gRPC
+	// status: its body is collected for grpc-message.
+	grpcLocal bool
+	grpcCode  int
+	grpcMsg   []byte
 }
 
 var errResponseAfterEnd = errors.New("proxy: response bytes after the end of the response")
@@ -296,6 +329,18 @@ func (r *respWriter) write(b []byte) error {
 				return err
 			}
 			b = b[n:]
+			continue
+		}
+		if r.grpcLocal {
+			n := int(min(int64(len(b)), r.left))
+			r.grpcMsg = append(r.grpcMsg, b[:n]...)
+			r.left -= int64(n)
+			b = b[n:]
+			if r.left == 0 {
+				if err := r.grpcReply(); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		switch r.kind {
@@ -361,6 +406,15 @@ func (r *respWriter) writeHead(b []byte) (int, error) {
 	}
 	r.kind, r.left = r.resp.Body(r.isHEAD)
 	r.headSent = true
+	if r.c.grpc && r.resp.Status != 200 && r.c.sc != nil && r.c.sc.st.uc == nil && r.kind == http1.Length {
+		// A local reply (no route, no upstream, timeout ...) to a gRPC
+		// call: HTTP 200 with a trailers-only gRPC status, as Envoy does.
+		r.grpcLocal, r.grpcCode = true, grpcStatus(r.resp.Status)
+		if r.left == 0 {
+			return used, r.grpcReply()
+		}
+		return used, nil
+	}
 	if r.kind == http1.NoBody || (r.kind == http1.Length && r.left == 0) {
 		r.done = true
 	}
@@ -368,6 +422,18 @@ func (r *respWriter) writeHead(b []byte) (int, error) {
 		r.chunks = http1.Dechunker{}
 	}
 	return used, r.c.st.WriteHeaders(fields, r.done)
+}
+
+// grpcReply sends a local reply to a gRPC call as a trailers-only
+// response.
+func (r *respWriter) grpcReply() error {
+	r.done = true
+	return r.c.st.WriteHeaders([]hpack.HeaderField{
+		{Name: ":status", Value: "200"},
+		{Name: "content-type", Value: "application/grpc"},
+		{Name: "grpc-status", Value: strconv.Itoa(r.grpcCode)},
+		{Name: "grpc-message", Value: grpcMessage(r.grpcMsg)},
+	}, true)
 }
 
 // endChunked ends a chunked response: its trailer section, if any, as the

@@ -177,6 +177,7 @@ func (s *serverConn) proxyRequest(ctx context.Context) error {
 	if timeout <= 0 {
 		timeout = DefaultRouteTimeout
 	}
+	timeout = s.grpcTimeout(timeout)
 	st.deadline = st.start.Add(timeout)
 	cl := s.opts.Clusters.Get(route.Cluster(&st.rreq))
 	if cl == nil {

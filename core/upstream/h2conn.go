@@ -1,11 +1,13 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -32,6 +34,15 @@ type h2Conn struct {
 	cc *h2.ClientConn
 	uc *UpConn
 	st *h2.Stream
+	// ctx is the request's context: when it ends first (the client left),
+	// the stream is reset, which cancels the request upstream.
+	ctx     context.Context
+	stopCtx func() bool
+	// duplex, when set, is the request body, sent by a goroutine of its
+	// own while the response streams back (DuplexBody).
+	duplex     DuplexBody
+	idle       time.Duration
+	duplexDone atomic.Bool
 
 	head    []byte
 	req     http1.RequestHead
@@ -56,9 +67,10 @@ type h2Conn struct {
 // it against the listener's limits).
 var reqLimits = http1.Limits{MaxHeaderBytes: 1 << 20, MaxHeaders: 1 << 12}
 
-func newH2UpConn(p *Pool, cc *h2.ClientConn) *UpConn {
-	c := &h2Conn{cc: cc}
-	c.uc = &UpConn{Conn: c, pool: p, LocalAddress: cc.LocalAddr().String()}
+func newH2UpConn(ctx context.Context, hp *H2Pool, cc *h2.ClientConn) *UpConn {
+	c := &h2Conn{cc: cc, ctx: ctx, idle: hp.cfg.StreamIdleTimeout}
+	c.duplex, _ = ctx.Value(duplexKey{}).(DuplexBody)
+	c.uc = &UpConn{Conn: c, pool: hp.p, LocalAddress: cc.LocalAddr().String()}
 	c.uc.done = c.done
 	return c.uc
 }
@@ -168,6 +180,11 @@ func (c *h2Conn) writeHead(p []byte) (int, error) {
 	c.kind, c.left = r.Body()
 	end := c.kind == http1.NoBody || (c.kind == http1.Length && c.left == 0)
 	c.reqDone = end
+	if c.duplex != nil && end {
+		end = false // the body follows from the duplex source
+	} else {
+		c.duplex = nil
+	}
 	cl := int64(-1)
 	if c.kind == http1.Length {
 		cl = c.left
@@ -180,14 +197,56 @@ func (c *h2Conn) writeHead(p []byte) (int, error) {
 	st.SetReadDeadline(c.rdl)
 	st.SetWriteDeadline(c.wdl)
 	c.head = nil
+	if c.ctx != nil {
+		c.stopCtx = context.AfterFunc(c.ctx, func() { st.Reset(http2.ErrCodeCancel) })
+	}
+	if c.duplex != nil {
+		go c.pumpDuplex()
+	}
 	return used, nil
+}
+
+// pumpDuplex sends the duplex request body: DATA as it arrives, then the
+// trailers or END_STREAM. A failure either side resets the stream.
+func (c *h2Conn) pumpDuplex() {
+	defer c.duplexDone.Store(true)
+	buf := make([]byte, 32<<10)
+	for {
+		if c.idle > 0 {
+			c.duplex.SetReadDeadline(time.Now().Add(c.idle))
+		}
+		n, err := c.duplex.Read(buf)
+		if n > 0 {
+			if werr := c.st.WriteData(buf[:n], false); werr != nil {
+				c.st.Reset(http2.ErrCodeCancel)
+				return
+			}
+		}
+		if err == io.EOF {
+			if tr := c.duplex.Trailers(); len(tr) > 0 {
+				fields := make([]hpack.HeaderField, len(tr))
+				for i, f := range tr {
+					fields[i] = hpack.HeaderField{Name: f.Name, Value: f.Value}
+				}
+				c.st.WriteHeaders(fields, true)
+			} else {
+				c.st.WriteData(nil, true)
+			}
+			return
+		}
+		if err != nil {
+			c.st.Reset(http2.ErrCodeCancel)
+			return
+		}
+	}
 }
 
 // failed marks a refused request retriable: the proxy retries a failed
 // exchange on a fresh connection when UpConn.Reused is set and nothing of
 // the response arrived, and a refused stream was never processed.
 func (c *h2Conn) failed(err error) error {
-	if errors.Is(err, h2.ErrRefused) {
+	// A duplex body may be partly sent already: never retried.
+	if errors.Is(err, h2.ErrRefused) && c.duplex == nil {
 		c.uc.Reused = true
 	}
 	return err
@@ -326,7 +385,10 @@ func (c *h2Conn) done(reusable bool) {
 		c.cc.Unreserve()
 		return
 	}
-	if !reusable || !c.reqDone || !c.respEOF {
+	if c.stopCtx != nil {
+		c.stopCtx()
+	}
+	if !reusable || !c.reqDone || !c.respEOF || (c.duplex != nil && !c.duplexDone.Load()) {
 		c.st.Reset(http2.ErrCodeCancel)
 	}
 }
@@ -365,4 +427,27 @@ func (c *h2Conn) SetWriteDeadline(t time.Time) error {
 		c.st.SetWriteDeadline(t)
 	}
 	return nil
+}
+
+// DuplexBody is a request body that an HTTP/2 upstream stream sends by
+// itself, concurrently with the response coming back: a gRPC
+// bidirectional stream between two HTTP/2 peers, where the proxy's
+// exchange (request body first, then the response) would deadlock. The
+// proxy hands it over with WithDuplexBody and writes the request head
+// without a body.
+type DuplexBody interface {
+	// Read reads body bytes; io.EOF after the last.
+	Read(p []byte) (int, error)
+	// SetReadDeadline bounds the wait of Read.
+	SetReadDeadline(t time.Time)
+	// Trailers returns the trailer fields once Read returned io.EOF.
+	Trailers() []http1.Field
+}
+
+type duplexKey struct{}
+
+// WithDuplexBody returns ctx carrying b for the HTTP/2 upstream stream
+// the request will use.
+func WithDuplexBody(ctx context.Context, b DuplexBody) context.Context {
+	return context.WithValue(ctx, duplexKey{}, b)
 }

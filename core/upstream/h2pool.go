@@ -58,7 +58,7 @@ func (hp *H2Pool) Get(ctx context.Context) (*UpConn, error) {
 		for _, cc := range hp.conns {
 			if cc.Reserve() {
 				hp.mu.Unlock()
-				return newH2UpConn(hp.p, cc), nil
+				return newH2UpConn(ctx, hp, cc), nil
 			}
 		}
 		if ch := hp.dialing; ch != nil {
