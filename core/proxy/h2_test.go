@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/seed405ffdea/mosn/api"
 	"github.com/seed405ffdea/mosn/core/proxy"
@@ -183,6 +184,100 @@ func TestH2Curl(t *testing.T) {
 	}
 	s := string(out)
 	if !strings.HasPrefix(s, "HTTP/2 200") || !strings.Contains(s, "x-method: POST") || !strings.Contains(s, "\r\n\r\npayload") || !strings.Contains(s, "x-len: 7") {
+		t.Fatalf("curl output:\n%s", s)
+	}
+}
+
+// TestH2CUpgrade: "Upgrade: h2c" from HTTP/1.1 on an Auto listener: 101,
+// then the request is answered on stream 1 and the connection is HTTP/2.
+func TestH2CUpgrade(t *testing.T) {
+	o := h2EchoOrigin(t)
+	addr := startProxy(t, o.addr(), proxyConf{opts: withProtocol(api.Auto)})
+	rc := dialRaw(t, addr)
+	// HTTP2-Settings: SETTINGS_INITIAL_WINDOW_SIZE (4) = 65535.
+	rc.send(t, "GET /up HTTP/1.1\r\nHost: up.example\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAQAAP__\r\n\r\n")
+	line, err := rc.r.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 101 Switching Protocols\r\n" {
+		t.Fatalf("%q %v", line, err)
+	}
+	for {
+		l, err := rc.r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l == "\r\n" {
+			break
+		}
+	}
+	io.WriteString(rc, http2.ClientPreface)
+	fr := http2.NewFramer(rc, rc.r)
+	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	fr.WriteSettings()
+	var status, host string
+	var body []byte
+	for done := false; !done; {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f := f.(type) {
+		case *http2.MetaHeadersFrame:
+			if f.StreamID != 1 {
+				t.Fatalf("HEADERS on stream %d", f.StreamID)
+			}
+			if s := f.PseudoValue("status"); s != "" {
+				status = s
+				for _, hf := range f.RegularFields() {
+					if hf.Name == "x-host" {
+						host = hf.Value
+					}
+				}
+			}
+			done = f.StreamEnded()
+		case *http2.DataFrame:
+			body = append(body, f.Data()...)
+			done = f.StreamEnded()
+		}
+	}
+	if status != "200" || host != "up.example" {
+		t.Fatalf("status %q, origin saw host %q", status, host)
+	}
+	// The connection now carries HTTP/2 requests.
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for _, f := range []hpack.HeaderField{{Name: ":method", Value: "GET"}, {Name: ":scheme", Value: "http"}, {Name: ":path", Value: "/next"}, {Name: ":authority", Value: "a"}} {
+		enc.WriteField(f)
+	}
+	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: hb.Bytes(), EndStream: true, EndHeaders: true})
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, ok := f.(*http2.MetaHeadersFrame); ok && h.StreamID == 3 {
+			if h.PseudoValue("status") != "200" {
+				t.Fatalf("stream 3: %s", h.PseudoValue("status"))
+			}
+			break
+		}
+	}
+}
+
+// TestH2CUpgradeCurl: curl --http2 on a plain URL upgrades.
+func TestH2CUpgradeCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not installed")
+	}
+	o := h2EchoOrigin(t)
+	addr := startProxy(t, o.addr(), proxyConf{opts: withProtocol(api.Auto)})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, curl, "-sS", "-i", "--http2", "http://"+addr+"/c").CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	if s := string(out); !strings.HasPrefix(s, "HTTP/1.1 101 Switching Protocols") || !strings.Contains(s, "HTTP/2 200") || !strings.Contains(s, "x-method: GET") {
 		t.Fatalf("curl output:\n%s", s)
 	}
 }

@@ -304,6 +304,9 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 		if err == errSwitchH2 {
 			return s.serveH2(ctx)
 		}
+		if err == errSwitchH2C {
+			return s.serveH2C(ctx)
+		}
 		if err == network.ErrParked {
 			// Another goroutine may already be serving the connection:
 			// touch nothing (the buffers went back before parking).

@@ -39,6 +39,7 @@ type stream struct {
 	linger    bool // answered with request bytes possibly unread
 	closeDown bool // close the downstream connection after this response
 	isHEAD    bool
+	switched  bool // the request upgraded the connection to h2c
 	bytesIn   uint64
 	bytesOut  uint64
 	filters   *filterChain
@@ -114,6 +115,13 @@ func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
 	st.bodyKind, st.bodyLeft = s.req.Body()
 	if st.bodyKind == http1.NoBody {
 		st.bodyDone = true
+	}
+	if s.opts.Protocol == api.Auto && s.wantsH2C() {
+		// Not a request of this HTTP/1 connection: stream 1 of its
+		// HTTP/2 successor (h2c.go).
+		st.switched = true
+		s.opts.Stats.Requests.Add(^uint64(0))
+		return false, errSwitchH2C
 	}
 	if !s.req.KeepAlive || s.draining.Load() {
 		st.closeDown = true
@@ -246,6 +254,9 @@ func errStatus(err error) int {
 // finish records the finished stream.
 func (s *serverConn) finish() {
 	st := &s.st
+	if st.switched {
+		return
+	}
 	if st.status != 0 {
 		s.opts.Stats.count(st.status)
 	}

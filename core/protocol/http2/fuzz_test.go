@@ -104,3 +104,54 @@ func FuzzRequestHead(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClientConn feeds arbitrary server bytes to the client side with a
+// stream open: response heads, DATA, trailers, GOAWAY, settings must
+// neither panic nor hang.
+func FuzzClientConn(f *testing.F) {
+	serverFrames := func(write func(fr *http2.Framer, enc *hpack.Encoder, hb *bytes.Buffer)) []byte {
+		var out, hb bytes.Buffer
+		fr := http2.NewFramer(&out, nil)
+		enc := hpack.NewEncoder(&hb)
+		fr.WriteSettings(http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 10})
+		write(fr, enc, &hb)
+		return out.Bytes()
+	}
+	f.Add(serverFrames(func(fr *http2.Framer, enc *hpack.Encoder, hb *bytes.Buffer) {
+		enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true})
+		fr.WriteData(1, false, []byte("body"))
+		hb.Reset()
+		enc.WriteField(hpack.HeaderField{Name: "grpc-status", Value: "0"})
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true, EndStream: true})
+	}))
+	f.Add(serverFrames(func(fr *http2.Framer, enc *hpack.Encoder, hb *bytes.Buffer) {
+		fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+		fr.WriteRSTStream(1, http2.ErrCodeRefusedStream)
+		fr.WritePing(false, [8]byte{})
+	}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		srv, cli := net.Pipe()
+		cc := NewClientConn(cli, ClientConfig{Config: Config{StreamIdleTimeout: 50 * time.Millisecond, WriteTimeout: time.Second}})
+		go io.Copy(io.Discard, srv)
+		if cc.Reserve() {
+			st, err := cc.NewStream(Request{Method: "GET"}, []hpack.HeaderField{{Name: ":method", Value: "GET"}}, true)
+			if err == nil {
+				go func() {
+					st.SetReadDeadline(time.Now().Add(time.Second))
+					if _, err := st.Response(); err == nil {
+						io.Copy(io.Discard, streamReader{st})
+					}
+				}()
+			}
+		}
+		srv.SetWriteDeadline(time.Now().Add(time.Second))
+		srv.Write(data)
+		srv.Close()
+		select {
+		case <-cc.served:
+		case <-time.After(5 * time.Second):
+			t.Fatal("client connection did not end")
+		}
+	})
+}

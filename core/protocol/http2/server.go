@@ -3,7 +3,11 @@ package http2
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"strings"
 	"io"
 	"net"
 	"os"
@@ -63,6 +67,9 @@ type Conn struct {
 	reserved       int    // streams promised by Reserve, not opened yet
 	goAwayLast     uint32 // after a GOAWAY from the server: its last stream id
 	pingAck        chan [8]byte
+
+	// An HTTP/1.1 request upgraded with "Upgrade: h2c" (SetUpgrade).
+	upgradeReq *Request
 	settingsSeen   chan struct{} // closed at the server's first SETTINGS
 
 	// Read loop only.
@@ -158,6 +165,20 @@ func (c *Conn) Serve(ctx context.Context) error {
 	c.enqueue(wframe{kind: wSettings, set: settings})
 	if inc := int64(c.cfg.InitialConnectionWindowSize) - 65535; inc > 0 {
 		c.enqueue(wframe{kind: wWindowUpdate, n: uint32(inc)})
+	}
+	if c.upgradeReq != nil {
+		// RFC 7540 3.2: "The HTTP/1.1 request that is sent prior to
+		// upgrade is assigned a stream identifier of 1 ... with default
+		// priority values. Stream 1 is implicitly "half-closed" from the
+		// client toward the server".
+		c.maxClientID = 1
+		c.streamsOpened++
+		st := c.newStream(ctx, 1, *c.upgradeReq, true)
+		c.mu.Lock()
+		c.streams[1] = st
+		c.mu.Unlock()
+		c.handlers.Add(1)
+		go c.worker(st)
 	}
 	err := c.readLoop(ctx)
 	var ce *ConnError
@@ -887,3 +908,30 @@ func itoa(n int) string {
 
 // ServerConn is the server side of a connection.
 type ServerConn = Conn
+
+// SetUpgrade makes the connection one upgraded from HTTP/1.1 ("Upgrade:
+// h2c", RFC 7540 3.2): req, which had no body, becomes stream 1, and
+// settings (the HTTP2-Settings field, base64url) are the client's first
+// settings. Call it before Serve.
+func (c *Conn) SetUpgrade(req Request, settings string) error {
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(settings, "="))
+	if err != nil || len(payload)%6 != 0 {
+		return fmt.Errorf("http2: bad HTTP2-Settings %q", settings)
+	}
+	for i := 0; i < len(payload); i += 6 {
+		s := http2.Setting{ID: http2.SettingID(binary.BigEndian.Uint16(payload[i:])), Val: binary.BigEndian.Uint32(payload[i+2:])}
+		if err := s.Valid(); err != nil {
+			return fmt.Errorf("http2: bad HTTP2-Settings: %w", err)
+		}
+		switch s.ID {
+		case http2.SettingInitialWindowSize:
+			c.peerInitialWindow = int64(s.Val)
+		case http2.SettingMaxFrameSize:
+			c.peerMaxFrame = s.Val
+		case http2.SettingHeaderTableSize:
+			c.enqueue(wframe{kind: wTableSize, n: s.Val})
+		}
+	}
+	c.upgradeReq = &req
+	return nil
+}

@@ -21,6 +21,7 @@ const (
 	wWindowUpdate
 	wGoAway
 	wPingReq
+	wTableSize // no frame: limits the encoder's table (HTTP2-Settings)
 )
 
 // wframe is one frame waiting for the writer goroutine. Frames leave in
@@ -168,6 +169,9 @@ func (c *Conn) writeFrame(f *wframe, henc *hpack.Encoder, hbuf *bytes.Buffer, ma
 		return fr.WriteSettingsAck()
 	case wPing:
 		return fr.WritePing(true, f.ping)
+	case wTableSize:
+		henc.SetMaxDynamicTableSizeLimit(f.n)
+		return nil
 	case wPingReq:
 		return fr.WritePing(false, f.ping)
 	case wWindowUpdate:
