@@ -7,10 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,8 +69,8 @@ type Conn struct {
 	pingAck        chan [8]byte
 
 	// An HTTP/1.1 request upgraded with "Upgrade: h2c" (SetUpgrade).
-	upgradeReq *Request
-	settingsSeen   chan struct{} // closed at the server's first SETTINGS
+	upgradeReq   *Request
+	settingsSeen chan struct{} // closed at the server's first SETTINGS
 
 	// Read loop only.
 	emptyFrames    int
