@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,6 +128,34 @@ func isTimeoutErr(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// rssKB reads the process's resident set size.
+func rssKB() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
+}
+
+// boundedRSS runs an attack and checks the process grew by less than
+// limitMB; the delta is logged (docs/http2.md quotes it).
+func boundedRSS(t *testing.T, limitMB int, attack func()) {
+	t.Helper()
+	before := rssKB()
+	attack()
+	delta := rssKB() - before
+	t.Logf("RSS delta %d KiB", delta)
+	if before > 0 && delta > limitMB<<10 {
+		t.Fatalf("RSS grew by %d KiB during the attack, limit %d MiB", delta, limitMB)
+	}
+}
+
 // waitHandler blocks until its stream ends.
 type waitHandler struct{}
 
@@ -134,13 +164,15 @@ func (waitHandler) ServeStream(st *Stream) { <-st.Context().Done() }
 func TestRapidReset(t *testing.T) {
 	addr := serve(t, Config{}, waitHandler{})
 	c := dialRaw(t, addr, 0)
-	for id := uint32(1); id < 2*600; id += 2 {
-		c.request(id, false)
-		if err := c.fr.WriteRSTStream(id, http2.ErrCodeCancel); err != nil {
-			break // the server may already have closed
+	boundedRSS(t, 64, func() {
+		for id := uint32(1); id < 2*600; id += 2 {
+			c.request(id, false)
+			if err := c.fr.WriteRSTStream(id, http2.ErrCodeCancel); err != nil {
+				break // the server may already have closed
+			}
 		}
-	}
-	c.goAway(http2.ErrCodeEnhanceYourCalm)
+		c.goAway(http2.ErrCodeEnhanceYourCalm)
+	})
 }
 
 // TestManyStreamsNotRapidReset: streams that finish normally do not count.
@@ -169,12 +201,14 @@ func TestManyStreamsNotRapidReset(t *testing.T) {
 func TestContinuationFlood(t *testing.T) {
 	addr := serve(t, Config{}, bodyHandler{})
 	c := dialRaw(t, addr, 0)
-	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: c.block(), EndHeaders: false})
-	var err error
-	for i := 0; i < 200000 && err == nil; i++ {
-		err = c.fr.WriteContinuation(1, false, nil)
-	}
-	c.goAway(http2.ErrCodeEnhanceYourCalm)
+	boundedRSS(t, 64, func() {
+		c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: c.block(), EndHeaders: false})
+		var err error
+		for i := 0; i < 200000 && err == nil; i++ {
+			err = c.fr.WriteContinuation(1, false, nil)
+		}
+		c.goAway(http2.ErrCodeEnhanceYourCalm)
+	})
 }
 
 // TestHPACKBomb: a small header block that decodes to a header list far
@@ -217,14 +251,16 @@ func TestControlFloodNoRead(t *testing.T) {
 	addr := serve(t, Config{}, bodyHandler{})
 	c := dialRaw(t, addr, 4096)
 	start := time.Now()
-	var err error
-	for i := 0; i < 2000000 && err == nil; i++ {
-		err = c.fr.WritePing(false, [8]byte{})
-	}
-	if err == nil {
-		// Everything was written: the server must still close.
-		c.closed()
-	}
+	boundedRSS(t, 64, func() {
+		var err error
+		for i := 0; i < 2000000 && err == nil; i++ {
+			err = c.fr.WritePing(false, [8]byte{})
+		}
+		if err == nil {
+			// Everything was written: the server must still close.
+			c.closed()
+		}
+	})
 	t.Logf("cut off after %v", time.Since(start))
 }
 
