@@ -75,14 +75,7 @@ type duplexBody struct{ st *h2.Stream }
 
 func (d duplexBody) Read(p []byte) (int, error)  { return d.st.Read(p) }
 func (d duplexBody) SetReadDeadline(t time.Time) { d.st.SetReadDeadline(t) }
-func (d duplexBody) Trailers() []http1.Field {
-	tr := d.st.Trailers()
-	out := make([]http1.Field, len(tr))
-	for i, f := range tr {
-		out[i] = http1.Field{Name: f.Name, Value: f.Value}
-	}
-	return out
-}
+func (d duplexBody) Trailers() []http1.Field     { return h2.ToHTTP1(d.st.Trailers()) }
 
 // appendH1Head writes the HTTP/1.1 form of an HTTP/2 request head:
 // :authority becomes Host (RFC 9113 8.3.1: it "MUST" be used instead of
@@ -163,28 +156,12 @@ func (c *streamConn) Read(p []byte) (int, error) {
 	if c.scratch == nil {
 		c.scratch = make([]byte, readBufSize)
 	}
-	n, err := c.st.Read(c.scratch)
-	c.out, c.ooff = c.out[:0], 0
-	if n > 0 {
-		c.out = strconv.AppendInt(c.out, int64(n), 16)
-		c.out = append(c.out, "\r\n"...)
-		c.out = append(c.out, c.scratch[:n]...)
-		c.out = append(c.out, "\r\n"...)
-	}
-	switch {
-	case err == io.EOF:
-		c.bodyEnd = true
-		c.out = append(c.out, "0\r\n"...)
-		for _, f := range c.st.Trailers() {
-			c.out = append(c.out, f.Name...)
-			c.out = append(c.out, ": "...)
-			c.out = append(c.out, f.Value...)
-			c.out = append(c.out, "\r\n"...)
-		}
-		c.out = append(c.out, "\r\n"...)
-	case err != nil && n == 0:
+	out, eof, err := c.st.ReadChunked(c.out[:0], c.scratch)
+	c.out, c.ooff = out, 0
+	if err != nil {
 		return 0, err
 	}
+	c.bodyEnd = eof
 	m := copy(p, c.out)
 	c.ooff = m
 	return m, nil
@@ -440,11 +417,7 @@ func (r *respWriter) grpcReply() error {
 // trailing HEADERS frame, else an empty DATA frame with END_STREAM.
 func (r *respWriter) endChunked() error {
 	if len(r.chunks.Trailers) > 0 {
-		tr := make([]hpack.HeaderField, len(r.chunks.Trailers))
-		for i, f := range r.chunks.Trailers {
-			tr[i] = hpack.HeaderField{Name: f.Name, Value: f.Value}
-		}
-		return r.c.st.WriteHeaders(tr, true)
+		return r.c.st.WriteHeaders(h2.FromHTTP1(r.chunks.Trailers), true)
 	}
 	return r.c.st.WriteData(nil, true)
 }

@@ -127,11 +127,7 @@ func (c *h2Conn) endChunked() error {
 	if len(c.dechunk.Trailers) == 0 {
 		return c.st.WriteData(nil, true)
 	}
-	tr := make([]hpack.HeaderField, len(c.dechunk.Trailers))
-	for i, f := range c.dechunk.Trailers {
-		tr[i] = hpack.HeaderField{Name: f.Name, Value: f.Value}
-	}
-	return c.st.WriteHeaders(tr, true)
+	return c.st.WriteHeaders(h2.FromHTTP1(c.dechunk.Trailers), true)
 }
 
 // writeHead parses the request head and opens the stream with it.
@@ -224,11 +220,7 @@ func (c *h2Conn) pumpDuplex() {
 		}
 		if err == io.EOF {
 			if tr := c.duplex.Trailers(); len(tr) > 0 {
-				fields := make([]hpack.HeaderField, len(tr))
-				for i, f := range tr {
-					fields[i] = hpack.HeaderField{Name: f.Name, Value: f.Value}
-				}
-				c.st.WriteHeaders(fields, true)
+				c.st.WriteHeaders(h2.FromHTTP1(tr), true)
 			} else {
 				c.st.WriteData(nil, true)
 			}
@@ -336,42 +328,21 @@ func (c *h2Conn) readBody() error {
 	if c.scratch == nil {
 		c.scratch = make([]byte, 16<<10)
 	}
-	n, err := c.st.Read(c.scratch)
-	if !c.chunked {
-		c.out = append(c.out, c.scratch[:n]...)
-		if err == io.EOF {
-			c.respEOF = true
-			if n > 0 {
-				return nil
-			}
-			return nil
-		}
-		if n > 0 {
-			return nil
-		}
+	if c.chunked {
+		out, eof, err := c.st.ReadChunked(c.out, c.scratch)
+		c.out, c.respEOF = out, eof
 		return err
 	}
-	if n > 0 {
-		c.out = strconv.AppendInt(c.out, int64(n), 16)
-		c.out = append(c.out, "\r\n"...)
-		c.out = append(c.out, c.scratch[:n]...)
-		c.out = append(c.out, "\r\n"...)
-	}
+	n, err := c.st.Read(c.scratch)
+	c.out = append(c.out, c.scratch[:n]...)
 	switch {
 	case err == io.EOF:
 		c.respEOF = true
-		c.out = append(c.out, "0\r\n"...)
-		for _, f := range c.st.Trailers() {
-			c.out = append(c.out, f.Name...)
-			c.out = append(c.out, ": "...)
-			c.out = append(c.out, f.Value...)
-			c.out = append(c.out, "\r\n"...)
-		}
-		c.out = append(c.out, "\r\n"...)
-	case err != nil && n == 0:
-		return err
+		return nil
+	case n > 0:
+		return nil
 	}
-	return nil
+	return err
 }
 
 // done ends the exchange (Pool.Put/Discard): a stream not finished both
