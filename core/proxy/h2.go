@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -91,11 +92,14 @@ type h2Handler struct {
 
 // ServeStream implements http2.Handler.
 func (h *h2Handler) ServeStream(st *h2.Stream) {
-	c := newStreamConn(st, h.conn, h.opts)
-	if c == nil {
+	w := h2workPool.Get().(*h2work)
+	defer w.release()
+	c := &w.c
+	if !c.init(st, h.conn, h.opts) {
 		return // answered already (CONNECT)
 	}
-	sc := &serverConn{opts: h.opts, h2stream: true}
+	sc := &w.sc
+	*sc = serverConn{opts: h.opts, h2stream: true}
 	c.sc = sc
 	ctx := st.Context()
 	if c.duplex {
@@ -103,6 +107,24 @@ func (h *h2Handler) ServeStream(st *h2.Stream) {
 	}
 	err := sc.Serve(ctx, c)
 	c.finish(err)
+}
+
+// h2work is what serving one stream takes, pooled: the engine's state
+// and the stream's connection view are a few KiB that every stream would
+// otherwise allocate.
+type h2work struct {
+	sc serverConn
+	c  streamConn
+}
+
+var h2workPool = sync.Pool{New: func() any { return new(h2work) }}
+
+// release drops every reference into the finished stream and pools w,
+// keeping the stream buffers.
+func (w *h2work) release() {
+	w.sc = serverConn{}
+	w.c = streamConn{out: w.c.out[:0], scratch: w.c.scratch}
+	h2workPool.Put(w)
 }
 
 // connReader reads an api.Connection (read filters see the bytes).

@@ -43,16 +43,17 @@ type streamConn struct {
 
 var _ api.Connection = (*streamConn)(nil)
 
-// newStreamConn builds the HTTP/1.1 request head for st. A request the
-// engine cannot carry (CONNECT) is answered here and nil returned.
-func newStreamConn(st *h2.Stream, down api.Connection, opts *Options) *streamConn {
+// init prepares c for st, building the HTTP/1.1 request head. A request
+// the engine cannot carry (CONNECT) is answered here and init reports
+// false.
+func (c *streamConn) init(st *h2.Stream, down api.Connection, opts *Options) bool {
 	req := st.Request()
 	if req.Method == "CONNECT" {
 		// CONNECT tunnels over HTTP/2 are not proxied.
 		st.WriteHeaders([]hpack.HeaderField{{Name: ":status", Value: "405"}, {Name: "content-length", Value: "0"}}, true)
-		return nil
+		return false
 	}
-	c := &streamConn{st: st, down: down, opts: opts}
+	c.st, c.down, c.opts = st, down, opts
 	c.raw.c = c
 	c.resp.c = c
 	c.resp.isHEAD = req.Method == "HEAD"
@@ -66,8 +67,9 @@ func newStreamConn(st *h2.Stream, down api.Connection, opts *Options) *streamCon
 	c.duplex = !ended && c.grpc && opts.UpstreamProtocol == api.HTTP2
 	c.chunked = !ended && req.ContentLength < 0 && !c.duplex
 	c.bodyEnd = ended || c.duplex
-	c.out = appendH1Head(make([]byte, 0, 512), req, c.chunked, c.duplex)
-	return c
+	c.out = appendH1Head(c.out[:0], req, c.chunked, c.duplex)
+	c.ooff = 0
+	return true
 }
 
 // duplexBody is the downstream stream as an upstream.DuplexBody.

@@ -2,6 +2,7 @@ package http2
 
 import (
 	"bytes"
+	"runtime"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -84,6 +85,9 @@ func (c *Conn) writeLoop() {
 			}
 			return
 		}
+		// Let the streams that are ready to run queue their frames too,
+		// so that one write carries many responses.
+		runtime.Gosched()
 		c.mu.Lock()
 		batch, c.wq = c.wq, batch[:0]
 		c.ctrlQueued = 0
