@@ -99,7 +99,7 @@ func (h *h2Handler) ServeStream(st *h2.Stream) {
 		return // answered already (CONNECT)
 	}
 	sc := &w.sc
-	*sc = serverConn{opts: h.opts, h2stream: true}
+	sc.opts, sc.h2stream = h.opts, true
 	c.sc = sc
 	ctx := st.Context()
 	if c.duplex {
@@ -122,8 +122,22 @@ var h2workPool = sync.Pool{New: func() any { return new(h2work) }}
 // release drops every reference into the finished stream and pools w,
 // keeping the stream buffers.
 func (w *h2work) release() {
+	// The parsed heads keep their field slices' capacity, so that the
+	// next stream's parses do not grow them again.
+	reqH, reqT := w.sc.req.Headers[:0], w.sc.req.ConnectionTokens[:0]
+	respH, respT := w.sc.resp.Headers[:0], w.sc.resp.ConnectionTokens[:0]
+	myH, myT := w.c.resp.resp.Headers[:0], w.c.resp.resp.ConnectionTokens[:0]
+	clear(reqH[:cap(reqH)])
+	clear(respH[:cap(respH)])
+	clear(myH[:cap(myH)])
+	clear(reqT[:cap(reqT)])
+	clear(respT[:cap(respT)])
+	clear(myT[:cap(myT)])
 	w.sc = serverConn{}
+	w.sc.req.Headers, w.sc.req.ConnectionTokens = reqH, reqT
+	w.sc.resp.Headers, w.sc.resp.ConnectionTokens = respH, respT
 	w.c = streamConn{out: w.c.out[:0], scratch: w.c.scratch}
+	w.c.resp.resp.Headers, w.c.resp.resp.ConnectionTokens = myH, myT
 	h2workPool.Put(w)
 }
 
