@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,9 +32,11 @@ import (
 // body without content-length is chunked, with the HTTP/2 trailers in the
 // trailer section.
 type h2Conn struct {
-	cc *h2.ClientConn
-	uc *UpConn
-	st *h2.Stream
+	cc     *h2.ClientConn
+	uc     *UpConn
+	ucv    UpConn
+	doneFn func(bool) // c.done, made once per pooled h2Conn
+	st     *h2.Stream
 	// ctx is the request's context: when it ends first (the client left),
 	// the stream is reset, which cancels the request upstream.
 	ctx     context.Context
@@ -67,12 +70,33 @@ type h2Conn struct {
 // it against the listener's limits).
 var reqLimits = http1.Limits{MaxHeaderBytes: 1 << 20, MaxHeaders: 1 << 12}
 
+// h2ConnPool recycles the per-request translation state.
+var h2ConnPool = sync.Pool{New: func() any { return new(h2Conn) }}
+
 func newH2UpConn(ctx context.Context, hp *H2Pool, cc *h2.ClientConn) *UpConn {
-	c := &h2Conn{cc: cc, ctx: ctx, idle: hp.cfg.StreamIdleTimeout}
+	c := h2ConnPool.Get().(*h2Conn)
+	if c.doneFn == nil {
+		c.doneFn = c.done
+	}
+	c.cc, c.ctx, c.idle = cc, ctx, hp.cfg.StreamIdleTimeout
 	c.duplex, _ = ctx.Value(duplexKey{}).(DuplexBody)
-	c.uc = &UpConn{Conn: c, pool: hp.p, LocalAddress: cc.LocalAddr().String()}
-	c.uc.done = c.done
+	c.ucv = UpConn{Conn: c, pool: hp.p, LocalAddress: cc.LocalAddress, done: c.doneFn}
+	c.uc = &c.ucv
 	return c.uc
+}
+
+// recycle pools c once its exchange is over, keeping its buffers. A
+// duplex exchange is not recycled: its pump goroutine may still hold c.
+func (c *h2Conn) recycle() {
+	if c.duplex != nil {
+		return
+	}
+	req := c.req
+	req.Reset()
+	clear(req.Headers[:cap(req.Headers)])
+	clear(req.ConnectionTokens[:cap(req.ConnectionTokens)])
+	*c = h2Conn{req: req, doneFn: c.doneFn, out: c.out[:0], scratch: c.scratch}
+	h2ConnPool.Put(c)
 }
 
 // errH2NotHTTP1 is returned when what the proxy writes is not a request.
@@ -354,6 +378,7 @@ func (c *h2Conn) done(reusable bool) {
 	c.closeOnce = true
 	if c.st == nil {
 		c.cc.Unreserve()
+		c.recycle()
 		return
 	}
 	if c.stopCtx != nil {
@@ -362,6 +387,7 @@ func (c *h2Conn) done(reusable bool) {
 	if !reusable || !c.reqDone || !c.respEOF || (c.duplex != nil && !c.duplexDone.Load()) {
 		c.st.Reset(http2.ErrCodeCancel)
 	}
+	c.recycle()
 }
 
 // Close implements net.Conn.

@@ -39,6 +39,8 @@ type ClientConn struct {
 	*Conn
 	served   chan struct{}
 	settings chan struct{}
+	// LocalAddress is the connection's local "ip:port".
+	LocalAddress string
 }
 
 // WaitSettings waits for the server's first SETTINGS (its stream limit
@@ -79,6 +81,7 @@ func NewClientConn(raw net.Conn, cfg ClientConfig) *ClientConn {
 		c.enqueue(wframe{kind: wWindowUpdate, n: uint32(inc)})
 	}
 	cc.Conn, cc.served = c, make(chan struct{})
+	cc.LocalAddress = raw.LocalAddr().String()
 	go cc.serve(cfg)
 	return cc
 }
