@@ -244,24 +244,34 @@ func TestHPACKBomb(t *testing.T) {
 	c.alive()
 }
 
-// TestControlFloodNoRead: a client that floods PINGs and never reads the
-// acknowledgements is cut off once the queued control frames pass the
-// limit.
+// TestControlFloodNoRead: a client that floods PINGs or SETTINGS and
+// never reads the acknowledgements is cut off once the queued control
+// frames pass the limit.
 func TestControlFloodNoRead(t *testing.T) {
-	addr := serve(t, Config{}, bodyHandler{})
-	c := dialRaw(t, addr, 4096)
-	start := time.Now()
-	boundedRSS(t, 64, func() {
-		var err error
-		for i := 0; i < 2000000 && err == nil; i++ {
-			err = c.fr.WritePing(false, [8]byte{})
-		}
-		if err == nil {
-			// Everything was written: the server must still close.
-			c.closed()
-		}
-	})
-	t.Logf("cut off after %v", time.Since(start))
+	for _, tc := range []struct {
+		name  string
+		flood func(fr *http2.Framer) error
+	}{
+		{"PING", func(fr *http2.Framer) error { return fr.WritePing(false, [8]byte{}) }},
+		{"SETTINGS", func(fr *http2.Framer) error { return fr.WriteSettings() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := serve(t, Config{}, bodyHandler{})
+			c := dialRaw(t, addr, 4096)
+			start := time.Now()
+			boundedRSS(t, 64, func() {
+				var err error
+				for i := 0; i < 2000000 && err == nil; i++ {
+					err = tc.flood(c.fr)
+				}
+				if err == nil {
+					// Everything was written: the server must still close.
+					c.closed()
+				}
+			})
+			t.Logf("cut off after %v", time.Since(start))
+		})
+	}
 }
 
 func TestEmptyFrames(t *testing.T) {
