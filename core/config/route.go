@@ -208,12 +208,16 @@ type RouteAction struct {
 	ResponseHeadersToAdd    []HeaderValueOption `json:"response_headers_to_add,omitempty"`
 	ResponseHeadersToRemove []string            `json:"response_headers_to_remove,omitempty"`
 
+	// UpstreamProtocol is "Http1" or "Http2" for this route's upstream
+	// requests; empty (or "Auto") means the proxy filter's
+	// upstream_protocol.
+	UpstreamProtocol string `json:"upstream_protocol,omitempty"`
+
 	// Not supported yet.
-	UpstreamProtocol string          `json:"upstream_protocol,omitempty"`
-	ClusterVariable  string          `json:"cluster_variable,omitempty"`
-	HashPolicy       json.RawMessage `json:"hash_policy,omitempty"`
-	MetadataMatch    json.RawMessage `json:"metadata_match,omitempty"`
-	RetryPolicy      json.RawMessage `json:"retry_policy,omitempty"`
+	ClusterVariable string          `json:"cluster_variable,omitempty"`
+	HashPolicy      json.RawMessage `json:"hash_policy,omitempty"`
+	MetadataMatch   json.RawMessage `json:"metadata_match,omitempty"`
+	RetryPolicy     json.RawMessage `json:"retry_policy,omitempty"`
 }
 
 // WeightedCluster is one entry of weighted_clusters.

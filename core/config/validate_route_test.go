@@ -116,7 +116,8 @@ func TestValidateRouteErrors(t *testing.T) {
 		{"hash policy", []edit{set(route+"route.hash_policy", obj(t, `[{"header": {"key": "x"}}]`))}, pRoute + ".route.hash_policy: not supported yet", true},
 		{"metadata match", []edit{set(route+"route.metadata_match", obj(t, `{"filter_metadata": {"mosn.lb": {"v": "1"}}}`))}, pRoute + ".route.metadata_match: not supported yet", true},
 		{"cluster variable", []edit{set(route+"route.cluster_variable", "x")}, pRoute + ".route.cluster_variable: not supported yet", true},
-		{"upstream protocol", []edit{set(route+"route.upstream_protocol", "Http2")}, pRoute + ".route.upstream_protocol: not supported yet", true},
+		{"upstream protocol", []edit{set(route+"route.upstream_protocol", "X")}, pRoute + `.route.upstream_protocol: protocol "X" is not supported yet`, true},
+		{"upstream protocol unknown", []edit{set(route+"route.upstream_protocol", "http2")}, pRoute + `.route.upstream_protocol: unknown protocol "http2" (did you mean "Http2"?)`, false},
 		{"route per_filter_config", []edit{set(route+"per_filter_config", obj(t, `{"a": {"b": 1}}`))}, pRoute + ".per_filter_config: not supported yet", true},
 		{"route metadata", []edit{set(route+"metadata", obj(t, `{"filter_metadata": {"mosn.lb": {"v": "1"}}}`))}, pRoute + ".metadata: route metadata is not supported yet", true},
 	}

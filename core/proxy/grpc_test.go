@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/core/proxy"
 )
 
 // testService implements the gRPC interop TestService.
@@ -310,4 +311,32 @@ func TestGRPCProxyErrors(t *testing.T) {
 			t.Fatalf("took %v", d)
 		}
 	})
+}
+
+// TestGRPCRouteUpstreamProtocol: a route's upstream_protocol Http2 on an
+// HTTP/1-upstream proxy carries gRPC, bidi ping-pong included (full
+// duplex).
+func TestGRPCRouteUpstreamProtocol(t *testing.T) {
+	svc := &testService{cancelled: make(chan struct{}, 4)}
+	routers, clusters := testRouting(t, grpcOrigin(t, svc), "Http2")
+	addr := serveProxy(t, proxy.Options{RouterName: "r", Routers: routers, Clusters: clusters, Protocol: api.Auto, UpstreamProtocol: api.HTTP1}, 0)
+	c := grpcClient(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := c.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if err := st.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: int32(i)}}}); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := st.Recv(); err != nil || len(m.Payload.Body) != i {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+	}
+	st.CloseSend()
+	if _, err := st.Recv(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
 }

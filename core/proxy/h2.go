@@ -14,7 +14,6 @@ import (
 
 	"github.com/seed405ffdea/mosn/api"
 	h2 "github.com/seed405ffdea/mosn/core/protocol/http2"
-	"github.com/seed405ffdea/mosn/core/upstream"
 )
 
 // h2Preface is the HTTP/2 client connection preface (RFC 9113 3.4).
@@ -101,11 +100,7 @@ func (h *h2Handler) ServeStream(st *h2.Stream) {
 	sc := &w.sc
 	sc.opts, sc.h2stream = h.opts, true
 	c.sc = sc
-	ctx := st.Context()
-	if c.duplex {
-		ctx = upstream.WithDuplexBody(ctx, duplexBody{st})
-	}
-	err := sc.Serve(ctx, c)
+	err := sc.Serve(st.Context(), c)
 	c.finish(err)
 }
 

@@ -32,7 +32,7 @@ func (m *filterManager) AddWriteFilter(f api.WriteFilter) {}
 // an HTTP/1-only proxy filter serves HTTP/2.
 func TestALPNH2(t *testing.T) {
 	o := h2EchoOrigin(t)
-	routers, clusters := testRouting(t, o.addr())
+	routers, clusters := testRouting(t, o.addr(), "")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,13 +68,13 @@ func TestALPNH2(t *testing.T) {
 }
 
 // testRouting is a route table "r" sending everything to cluster "c" of
-// one host.
-func testRouting(t *testing.T, host string) (*router.Set, *upstream.Manager) {
+// one host, with the route's upstream_protocol proto.
+func testRouting(t *testing.T, host, proto string) (*router.Set, *upstream.Manager) {
 	t.Helper()
 	table, err := router.Build(config.RouterConfig{
 		RouterConfigName: "r",
 		VirtualHosts: []config.VirtualHostConfig{{Name: "all", Domains: []string{"*"},
-			Routers: []config.RouteConfig{{Match: config.RouterMatch{Prefix: "/"}, Route: config.RouteAction{ClusterName: "c"}}}}},
+			Routers: []config.RouteConfig{{Match: config.RouterMatch{Prefix: "/"}, Route: config.RouteAction{ClusterName: "c", UpstreamProtocol: proto}}}}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -24,13 +24,14 @@ import (
 // Write takes the HTTP/1.1 response the engine produces and sends it as
 // HEADERS, DATA and trailing HEADERS frames.
 type streamConn struct {
-	st     *h2.Stream
-	down   api.Connection
-	opts   *Options
-	raw    streamRaw
-	sc     *serverConn // the engine serving the stream
-	grpc   bool        // a gRPC request (content-type application/grpc...)
-	duplex bool        // the body goes upstream by itself (duplexBody)
+	st       *h2.Stream
+	down     api.Connection
+	opts     *Options
+	raw      streamRaw
+	sc       *serverConn // the engine serving the stream
+	grpc     bool        // a gRPC request (content-type application/grpc...)
+	bodyRead bool        // the engine has read some of the body
+	diverted bool        // the body goes upstream by itself (divert)
 
 	out     []byte // request bytes not yet read: the head, chunk framing
 	ooff    int
@@ -61,13 +62,26 @@ func (c *streamConn) init(st *h2.Stream, down api.Connection, opts *Options) boo
 		c.grpc = true
 	}
 	ended := st.RequestEnded()
-	// A gRPC call between HTTP/2 peers is relayed full duplex: the
-	// upstream stream sends the body itself (upstream.DuplexBody) and the
-	// engine sees a request without one.
-	c.duplex = !ended && c.grpc && opts.UpstreamProtocol == api.HTTP2
-	c.chunked = !ended && req.ContentLength < 0 && !c.duplex
-	c.bodyEnd = ended || c.duplex
-	c.out = appendH1Head(c.out[:0], req, c.chunked, c.duplex)
+	// A gRPC body always goes chunked, so that it can be diverted to a
+	// full-duplex upstream stream (divert).
+	c.chunked = !ended && (req.ContentLength < 0 || c.grpc)
+	c.bodyEnd = ended
+	c.out = appendH1Head(c.out[:0], req, c.chunked, c.grpc)
+	c.ooff = 0
+	return true
+}
+
+// divert takes a gRPC request's body away from the engine, which has not
+// read any of it yet: the engine reads the chunked body's end at once,
+// and the body goes to the upstream stream through a duplexBody. It
+// reports whether it did.
+func (c *streamConn) divert() bool {
+	if !c.grpc || c.bodyEnd || c.bodyRead || c.diverted || c.ooff < len(c.out) {
+		return false
+	}
+	c.diverted = true
+	c.bodyEnd = true
+	c.out = append(c.out[:0], "0\r\n\r\n"...)
 	c.ooff = 0
 	return true
 }
@@ -145,6 +159,7 @@ func (c *streamConn) Read(p []byte) (int, error) {
 	if c.bodyEnd {
 		return 0, io.EOF
 	}
+	c.bodyRead = true
 	if !c.chunked {
 		n, err := c.st.Read(p)
 		if err == io.EOF {

@@ -134,8 +134,10 @@ func (c *h2Conn) Write(p []byte) (int, error) {
 			p = p[m:]
 			if done {
 				c.reqDone = true
-				if err := c.endChunked(); err != nil {
-					return 0, c.failed(err)
+				if c.duplex == nil {
+					if err := c.endChunked(); err != nil {
+						return 0, c.failed(err)
+					}
 				}
 			}
 		default:
@@ -200,10 +202,10 @@ func (c *h2Conn) writeHead(p []byte) (int, error) {
 	c.kind, c.left = r.Body()
 	end := c.kind == http1.NoBody || (c.kind == http1.Length && c.left == 0)
 	c.reqDone = end
-	if c.duplex != nil && end {
-		end = false // the body follows from the duplex source
-	} else {
-		c.duplex = nil
+	if c.duplex != nil {
+		// The body comes from the duplex source; what the proxy writes
+		// is an empty chunked body.
+		end = false
 	}
 	cl := int64(-1)
 	if c.kind == http1.Length {
