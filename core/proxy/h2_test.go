@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,18 +54,7 @@ func h2EchoOrigin(t *testing.T) *origin {
 	})
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestH2ToHTTP1(t *testing.T) {
 	for _, p := range []api.ProtocolName{api.HTTP2, api.Auto} {

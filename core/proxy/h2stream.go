@@ -296,7 +296,7 @@ func (r *streamRaw) SetWriteDeadline(t time.Time) error {
 type respWriter struct {
 	c        *streamConn
 	isHEAD   bool
-	head     []byte // a response head arriving in pieces
+	head     http1.HeadAccumulator // a response head arriving in pieces
 	resp     http1.ResponseHead
 	headSent bool
 	done     bool
@@ -369,23 +369,15 @@ func (r *respWriter) write(b []byte) error {
 // writeHead parses the response head at the front of b (or what
 // accumulated before it) and sends it; it returns how much of b it used.
 func (r *respWriter) writeHead(b []byte) (int, error) {
-	data := b
-	if len(r.head) > 0 {
-		r.head = append(r.head, b...)
-		data = r.head
-	}
-	hl, err := http1.ParseResponse(data, &r.resp, r.c.opts.Limits)
+	hl, err := http1.ParseResponse(r.head.Data(b), &r.resp, r.c.opts.Limits)
 	if err != nil {
 		return 0, err
 	}
 	if hl == 0 {
-		if len(r.head) == 0 {
-			r.head = append(r.head, b...)
-		}
+		r.head.More(b)
 		return len(b), nil
 	}
-	used := hl - (len(data) - len(b)) // the part of b in the head
-	r.head = r.head[:0]
+	used := r.head.Done(b, hl)
 	fields := make([]hpack.HeaderField, 0, len(r.resp.Headers)+1)
 	fields = append(fields, hpack.HeaderField{Name: ":status", Value: strconv.Itoa(r.resp.Status)})
 	for _, h := range r.resp.Headers {

@@ -47,7 +47,7 @@ type h2Conn struct {
 	idle       time.Duration
 	duplexDone atomic.Bool
 
-	head    []byte
+	head    http1.HeadAccumulator
 	req     http1.RequestHead
 	kind    http1.BodyKind
 	left    int64
@@ -158,22 +158,15 @@ func (c *h2Conn) endChunked() error {
 
 // writeHead parses the request head and opens the stream with it.
 func (c *h2Conn) writeHead(p []byte) (int, error) {
-	data := p
-	if len(c.head) > 0 {
-		c.head = append(c.head, p...)
-		data = c.head
-	}
-	hl, err := http1.ParseRequest(data, &c.req, reqLimits)
+	hl, err := http1.ParseRequest(c.head.Data(p), &c.req, reqLimits)
 	if err != nil {
 		return 0, err
 	}
 	if hl == 0 {
-		if len(c.head) == 0 {
-			c.head = append(c.head, p...)
-		}
+		c.head.More(p)
 		return len(p), nil
 	}
-	used := hl - (len(data) - len(p))
+	used := c.head.Done(p, hl)
 	r := &c.req
 	method := string(r.Method)
 	c.isHEAD = method == "HEAD"
@@ -218,7 +211,6 @@ func (c *h2Conn) writeHead(p []byte) (int, error) {
 	c.st = st
 	st.SetReadDeadline(c.rdl)
 	st.SetWriteDeadline(c.wdl)
-	c.head = nil
 	if c.ctx != nil {
 		c.stopCtx = context.AfterFunc(c.ctx, func() { st.Reset(http2.ErrCodeCancel) })
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestClientConn(t *testing.T) {
 		w.Header().Set("Trailer", "X-Len, X-Got")
 		b, _ := io.ReadAll(r.Body)
 		w.Write(b)
-		w.Header().Set("X-Len", itoa(len(b)))
+		w.Header().Set("X-Len", strconv.Itoa(len(b)))
 		w.Header().Set("X-Got", r.Trailer.Get("X-Req-Trailer"))
 	}, 0)
 	cc := dialClient(t, addr, ClientConfig{})
@@ -83,7 +84,7 @@ func TestClientConn(t *testing.T) {
 	if status != 200 || !bytes.Equal(got, body) {
 		t.Fatalf("status %d, %d bytes", status, len(got))
 	}
-	want := map[string]string{"x-len": itoa(len(body)), "x-got": "yes"}
+	want := map[string]string{"x-len": strconv.Itoa(len(body)), "x-got": "yes"}
 	for _, f := range tr {
 		if want[f.Name] == f.Value {
 			delete(want, f.Name)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -335,7 +336,7 @@ func TestFlowControlBounded(t *testing.T) {
 		got <- st
 		<-release
 		n, _ := io.Copy(io.Discard, streamReader{st})
-		st.WriteHeaders([]hpack.HeaderField{{Name: ":status", Value: "200"}, {Name: "x-n", Value: itoa(int(n))}}, true)
+		st.WriteHeaders([]hpack.HeaderField{{Name: ":status", Value: "200"}, {Name: "x-n", Value: strconv.Itoa(int(n))}}, true)
 	}))
 	c := h2cClient()
 	defer c.CloseIdleConnections()
@@ -370,7 +371,7 @@ func TestFlowControlBounded(t *testing.T) {
 		t.Fatalf("buffered %d bytes, want the window (%d)", buffered, window)
 	}
 	close(release)
-	if n := <-resp; n != itoa(len(body)) {
+	if n := <-resp; n != strconv.Itoa(len(body)) {
 		t.Fatalf("handler read %s bytes, want %d", n, len(body))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -592,7 +593,7 @@ func (c *Conn) checkRapidReset() error {
 // refuseHeaders answers a request whose head is too large with status,
 // before any handler sees it.
 func (c *Conn) refuseHeaders(id uint32, ended bool, status int) {
-	c.enqueue(wframe{kind: wHeaders, stream: id, end: true, fields: []hpack.HeaderField{{Name: ":status", Value: itoa(status)}}})
+	c.enqueue(wframe{kind: wHeaders, stream: id, end: true, fields: []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(status)}}})
 	if !ended {
 		c.enqueue(wframe{kind: wRST, stream: id, code: http2.ErrCodeNo})
 	}
@@ -653,20 +654,6 @@ func (c *Conn) recentlyReset(id uint32) bool {
 		}
 	}
 	return false
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }
 
 // ServerConn is the server side of a connection.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func (echoHandler) ServeStream(st *Stream) {
 			return
 		}
 	}
-	tr := []hpack.HeaderField{{Name: "x-received", Value: itoa(total)}}
+	tr := []hpack.HeaderField{{Name: "x-received", Value: strconv.Itoa(total)}}
 	for _, f := range st.Trailers() {
 		tr = append(tr, hpack.HeaderField{Name: "x-trailer-" + f.Name, Value: f.Value})
 	}
@@ -129,7 +130,7 @@ func TestServerEcho(t *testing.T) {
 	if resp.Header.Get("X-Method") != "POST" || resp.Header.Get("X-Authority") != addr {
 		t.Fatalf("headers: %v", resp.Header)
 	}
-	if resp.Trailer.Get("X-Received") != itoa(len(body)) || resp.Trailer.Get("X-Trailer-X-Sum") != "abc" {
+	if resp.Trailer.Get("X-Received") != strconv.Itoa(len(body)) || resp.Trailer.Get("X-Trailer-X-Sum") != "abc" {
 		t.Fatalf("trailers: %v", resp.Trailer)
 	}
 	// HEAD and many concurrent streams on the one connection.
