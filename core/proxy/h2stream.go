@@ -79,6 +79,11 @@ func (c *streamConn) divert() bool {
 	if !c.grpc || c.bodyEnd || c.bodyRead || c.diverted || c.ooff < len(c.out) {
 		return false
 	}
+	if c.st.EndReceived() {
+		// The whole body is here (a unary call, usually): the engine
+		// sends it before reading the response, no goroutine needed.
+		return false
+	}
 	c.diverted = true
 	c.bodyEnd = true
 	c.out = append(c.out[:0], "0\r\n\r\n"...)

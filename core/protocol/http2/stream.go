@@ -94,6 +94,14 @@ func (st *Stream) RequestEnded() bool {
 	return st.recvDone && len(st.rbuf) == st.roff
 }
 
+// EndReceived reports whether the peer ended its side (END_STREAM
+// arrived), whatever is still buffered for Read.
+func (st *Stream) EndReceived() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.recvDone
+}
+
 // Trailers returns the request's trailer fields, once Read returned
 // io.EOF (nil when there were none).
 func (st *Stream) Trailers() []hpack.HeaderField {
