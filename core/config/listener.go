@@ -125,12 +125,14 @@ type FilterConfig struct {
 type ProxyConfig struct {
 	// Name labels the proxy in logs.
 	Name string `json:"name,omitempty"`
-	// DownstreamProtocol is "Http1" or "Auto" (default, MOSN's default;
-	// detects the protocol, of which only HTTP/1 is implemented). Other
-	// MOSN protocols (Http2, X, bolt, dubbo, ...) are not supported yet.
+	// DownstreamProtocol is "Http1", "Http2" (h2c with prior knowledge)
+	// or "Auto" (default, MOSN's default: HTTP/1.1 and h2c told apart by
+	// the first bytes). Other MOSN protocols (X, bolt, dubbo, ...) are not
+	// supported yet.
 	DownstreamProtocol string `json:"downstream_protocol,omitempty"`
-	// UpstreamProtocol is "Http1". Empty or "Auto" means the downstream
-	// protocol, so after Validate it is always "Http1".
+	// UpstreamProtocol is "Http1" or "Http2" (h2c to every upstream host,
+	// multiplexed). Empty or "Auto" means "Http1" (after Validate it is one
+	// of the two).
 	UpstreamProtocol string `json:"upstream_protocol,omitempty"`
 	// FallbackForUnknownProtocol is not supported yet.
 	FallbackForUnknownProtocol bool `json:"fallback_for_unknown_protocol,omitempty"`
@@ -163,6 +165,8 @@ type ProxyConfig struct {
 	// StreamIdleTimeout bounds the gap between reads or writes of a body
 	// being streamed. Zero means 5m.
 	StreamIdleTimeout Duration `json:"stream_idle_timeout,omitempty"`
+	// HTTP2 holds the HTTP/2 settings (http2.go); nil means the defaults.
+	HTTP2 *HTTP2Options `json:"http2_protocol_options,omitempty"`
 }
 
 // TLSConfig is MOSN's tls_context (see core/tlsctx for every field).

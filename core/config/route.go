@@ -247,7 +247,9 @@ type RouteAction struct {
 	// unknown cluster is answered with 503.
 	ClusterVariable string `json:"cluster_variable,omitempty"`
 
-	// Not supported yet.
+	// UpstreamProtocol is "Http1" or "Http2" for this route's upstream
+	// requests; empty (or "Auto") means the proxy filter's
+	// upstream_protocol.
 	UpstreamProtocol string `json:"upstream_protocol,omitempty"`
 }
 

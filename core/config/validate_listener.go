@@ -182,7 +182,7 @@ func checkObject(raw []byte, path string) error {
 
 // Protocols. MOSN names them with this exact spelling.
 var (
-	supportedProtocols = []string{"Http1", "Auto"}
+	supportedProtocols = []string{"Http1", "Http2", "Auto"}
 	mosnProtocols      = []string{"Http1", "Http2", "Http3", "Auto", "X", "bolt", "boltv2", "dubbo", "dubbothrift", "tars"}
 )
 
@@ -198,6 +198,7 @@ func (v *validator) proxy(p *ProxyConfig, path string) error {
 		// "Auto" upstream means "what the downstream speaks"; HTTP/1 is the
 		// only protocol either side can speak yet.
 		p.UpstreamProtocol = "Http1"
+	case "Http2":
 	default:
 		if err := checkProtocol(p.UpstreamProtocol, path+".upstream_protocol"); err != nil {
 			return err
@@ -220,6 +221,9 @@ func (v *validator) proxy(p *ProxyConfig, path string) error {
 		return fieldErr(path+".request_headers_timeout", "must not be negative, got %s", p.RequestHeadersTimeout)
 	case p.StreamIdleTimeout.Duration < 0:
 		return fieldErr(path+".stream_idle_timeout", "must not be negative, got %s", p.StreamIdleTimeout)
+	}
+	if err := p.HTTP2.validate(path + ".http2_protocol_options"); err != nil {
+		return err
 	}
 	if p.RouterConfigName == "" {
 		return fieldErr(path+".router_config_name", "required")

@@ -486,8 +486,8 @@ func mutableHeader(name, path string, request bool) error {
 
 func routeActionUnsupported(a *RouteAction, path string) error {
 	switch {
-	case a.UpstreamProtocol != "":
-		return notSupported(path+".upstream_protocol", "")
+	case a.UpstreamProtocol != "" && a.UpstreamProtocol != "Http1" && a.UpstreamProtocol != "Http2":
+		return checkProtocol(a.UpstreamProtocol, path+".upstream_protocol")
 	}
 	return nil
 }

@@ -135,7 +135,8 @@ func TestValidateRouteErrors(t *testing.T) {
 
 		// still refused
 		{"cluster variable", []edit{set(route+"route.cluster_name", ""), set(route+"route.cluster_variable", "http_header_x-cluster")}, "", false},
-		{"upstream protocol", []edit{set(route+"route.upstream_protocol", "Http2")}, pRoute + ".route.upstream_protocol: not supported yet", true},
+		{"upstream protocol", []edit{set(route+"route.upstream_protocol", "X")}, pRoute + `.route.upstream_protocol: protocol "X" is not supported yet`, true},
+		{"upstream protocol unknown", []edit{set(route+"route.upstream_protocol", "http2")}, pRoute + `.route.upstream_protocol: unknown protocol "http2" (did you mean "Http2"?)`, false},
 		{"route per_filter_config", []edit{set(route+"per_filter_config", obj(t, `{"a": {"b": 1}}`))}, "", false},
 		{"route metadata", []edit{set(route+"metadata", obj(t, `{"filter_metadata": {"mosn.lb": {"v": "1"}}}`))}, pRoute + ".metadata: route metadata is not supported yet", true},
 	}

@@ -144,8 +144,13 @@ func (emptyHeaders) Range(func(string, string) bool) {}
 // requestInfo is the api.RequestInfo view of a connection's current stream.
 type requestInfo serverConn
 
-func (r *requestInfo) StartTime() time.Time              { return r.st.start }
-func (r *requestInfo) Protocol() api.ProtocolName        { return api.HTTP1 }
+func (r *requestInfo) StartTime() time.Time { return r.st.start }
+func (r *requestInfo) Protocol() api.ProtocolName {
+	if r.h2stream {
+		return api.HTTP2
+	}
+	return api.HTTP1
+}
 func (r *requestInfo) ResponseCode() int                 { return r.st.status }
 func (r *requestInfo) BytesReceived() uint64             { return r.st.bytesIn }
 func (r *requestInfo) BytesSent() uint64                 { return r.st.bytesOut }

@@ -80,7 +80,7 @@ func (s *serverConn) attempt(ctx context.Context, host *upstream.Host, first []b
 	if st.retry != nil && st.retry.PerTryTimeout > 0 {
 		st.tryDeadline = minTime(st.deadline, time.Now().Add(st.retry.PerTryTimeout))
 	}
-	uc, err := host.Pool().Get(ctx)
+	uc, err := s.getUpstream(ctx, host)
 	if err != nil {
 		if errors.Is(err, upstream.ErrOverflow) {
 			st.flags |= api.UpstreamOverflow

@@ -23,6 +23,7 @@ import (
 	"github.com/seed405ffdea/mosn/core/metrics"
 	"github.com/seed405ffdea/mosn/core/network"
 	"github.com/seed405ffdea/mosn/core/protocol/http1"
+	h2 "github.com/seed405ffdea/mosn/core/protocol/http2"
 	"github.com/seed405ffdea/mosn/core/router"
 	"github.com/seed405ffdea/mosn/core/upstream"
 	"github.com/seed405ffdea/mosn/pkg/buffer"
@@ -75,6 +76,19 @@ type Options struct {
 	Tracer api.Tracer
 	// AccessLogs receive one entry per finished request.
 	AccessLogs []*accesslog.Logger
+	// Protocol is the downstream protocol: api.HTTP1 (or empty),
+	// api.HTTP2 (h2c with prior knowledge) or api.Auto (HTTP/1.1 and h2c
+	// told apart by the first bytes). TLS connections that negotiate "h2"
+	// by ALPN speak HTTP/2 whatever it says.
+	Protocol api.ProtocolName
+	// HTTP2 holds the HTTP/2 settings and limits; zero fields take the
+	// codec's defaults.
+	HTTP2 h2.Config
+	// UpstreamProtocol is api.HTTP2 to speak HTTP/2 (h2c) to upstream
+	// hosts over multiplexed connections; anything else is HTTP/1.1.
+	UpstreamProtocol api.ProtocolName
+	// UpstreamHTTP2 configures the upstream HTTP/2 connections.
+	UpstreamHTTP2 h2.ClientConfig
 }
 
 // Stats are the proxy's counters, shared by its connections.
@@ -156,6 +170,15 @@ func NewFactory(o Options) *Factory {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.HTTP2.IdleTimeout == 0 {
+		o.HTTP2.IdleTimeout = o.IdleTimeout
+	}
+	if o.HTTP2.WriteTimeout == 0 {
+		o.HTTP2.WriteTimeout = o.StreamIdleTimeout
+	}
+	if o.HTTP2.StreamIdleTimeout == 0 {
+		o.HTTP2.StreamIdleTimeout = o.StreamIdleTimeout
+	}
 	if o.Stats == nil {
 		o.Stats = &Stats{}
 	}
@@ -219,6 +242,13 @@ type serverConn struct {
 	draining atomic.Bool
 	idle     atomic.Bool
 
+	// HTTP/2 (h2.go): sniffed once Auto detection ran; h2 is the codec
+	// serving the connection; h2stream marks a serverConn that serves one
+	// HTTP/2 stream over a streamConn.
+	sniffed  bool
+	h2stream bool
+	h2       atomic.Pointer[h2.ServerConn]
+
 	st stream
 }
 
@@ -245,6 +275,9 @@ func (s *serverConn) InitializeReadFilterCallbacks(cb api.ReadFilterCallbacks) {
 // busy one closes after its response, which carries Connection: close.
 func (s *serverConn) Drain() {
 	s.draining.Store(true)
+	if sc := s.h2.Load(); sc != nil {
+		sc.Drain()
+	}
 	if s.idle.Load() {
 		s.conn.SetReadDeadline(time.Now())
 	}
@@ -254,6 +287,9 @@ func (s *serverConn) Drain() {
 func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 	if s.conn == nil {
 		s.conn = conn
+	}
+	if !s.h2stream && (s.opts.Protocol == api.HTTP2 || alpnH2(conn)) {
+		return s.serveH2(ctx)
 	}
 	s.nc, _ = conn.(*network.Conn)
 	s.connInfo = network.ConnInfoFrom(ctx)
@@ -276,6 +312,12 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 	s.in.init()
 	for {
 		keep, err := s.serveOne(ctx)
+		if err == errSwitchH2 {
+			return s.serveH2(ctx)
+		}
+		if err == errSwitchH2C {
+			return s.serveH2C(ctx)
+		}
 		if err == network.ErrParked {
 			// Another goroutine may already be serving the connection:
 			// touch nothing (the buffers went back before parking).

@@ -127,6 +127,9 @@ func (s *serverConn) mutationEntry(withResponse bool) *accesslog.Entry {
 	if s.req.Minor == 0 {
 		e.Protocol = "HTTP/1.0"
 	}
+	if s.h2stream {
+		e.Protocol = "HTTP/2"
+	}
 	if st.cluster != nil {
 		e.UpstreamCluster = st.cluster.Name()
 	}

@@ -39,6 +39,7 @@ type stream struct {
 	linger    bool // answered with request bytes possibly unread
 	closeDown bool // close the downstream connection after this response
 	isHEAD    bool
+	switched  bool // the request upgraded the connection to h2c
 	bytesIn   uint64
 	bytesOut  uint64
 	filters   *filterChain
@@ -70,6 +71,11 @@ func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
 	// Wait for the next request's first byte.
 	if s.in.len() == 0 {
 		if ok, err := s.waitRequest(); !ok {
+			return false, err
+		}
+	}
+	if s.opts.Protocol == api.Auto && !s.sniffed && !s.h2stream {
+		if err := s.sniffH2(); err != nil {
 			return false, err
 		}
 	}
@@ -118,6 +124,13 @@ func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
 	st.bodyKind, st.bodyLeft = s.req.Body()
 	if st.bodyKind == http1.NoBody {
 		st.bodyDone = true
+	}
+	if s.opts.Protocol == api.Auto && s.wantsH2C() {
+		// Not a request of this HTTP/1 connection: stream 1 of its
+		// HTTP/2 successor (h2c.go).
+		st.switched = true
+		s.opts.Stats.Requests.Add(^uint64(0))
+		return false, errSwitchH2C
 	}
 	if !s.req.KeepAlive || s.draining.Load() {
 		st.closeDown = true
@@ -181,6 +194,7 @@ func (s *serverConn) proxyRequest(ctx context.Context) error {
 	if timeout <= 0 {
 		timeout = DefaultRouteTimeout
 	}
+	timeout = s.grpcTimeout(timeout)
 	st.deadline = st.start.Add(timeout)
 	cl := s.opts.Clusters.Get(route.Cluster(&st.rreq))
 	if cl == nil {
@@ -249,6 +263,9 @@ func errStatus(err error) int {
 // finish records the finished stream.
 func (s *serverConn) finish() {
 	st := &s.st
+	if st.switched {
+		return
+	}
 	if st.status != 0 {
 		s.opts.Stats.count(st.status)
 	}
@@ -289,6 +306,9 @@ func (s *serverConn) writeAccessLog() {
 	if s.req.Minor == 0 {
 		e.Protocol = "HTTP/1.0"
 	}
+	if s.h2stream {
+		e.Protocol = "HTTP/2"
+	}
 	if e.RequestID == nil && st.route != nil && st.route.Direct == nil && st.host != nil {
 		e.RequestID = s.reqID[:]
 	}
@@ -316,5 +336,8 @@ func (s *serverConn) writeAccessLog() {
 
 // clientGone reports whether the downstream peer has closed.
 func (s *serverConn) clientGone() bool {
+	if g, ok := s.conn.(interface{ ClientGone() bool }); ok {
+		return g.ClientGone() // an HTTP/2 stream (h2stream.go)
+	}
 	return network.Probe(s.conn.RawConn()) == network.ProbeClosed
 }

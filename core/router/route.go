@@ -34,6 +34,7 @@ type Route struct {
 	clusterHeader string
 	weighted      *weighted
 	timeout       time.Duration
+	upstreamProto string // route upstream_protocol ("Http1", "Http2" or "")
 
 	prefixRewrite string
 	regexRewrite  *regexp.Regexp
@@ -345,6 +346,7 @@ func buildRoute(rc *config.RouteConfig, vh *VirtualHost) (*Route, error) {
 		return nil, errNoAction
 	}
 	r.timeout = a.Timeout.Duration
+	r.upstreamProto = a.UpstreamProtocol
 	r.prefixRewrite = a.PrefixRewrite
 	if rr := a.RegexRewrite; rr != nil {
 		re, err := regexp.Compile(rr.Pattern.Regex)

@@ -157,6 +157,10 @@ func (s *Server) buildChain(lc config.ListenerConfig, old *builtChain) (_ *built
 					MaxRequestBody:    fc.Proxy.MaxRequestBodyBytes,
 					HeadersTimeout:    fc.Proxy.RequestHeadersTimeout.Duration,
 					StreamIdleTimeout: fc.Proxy.StreamIdleTimeout.Duration,
+					Protocol:          api.ProtocolName(fc.Proxy.DownstreamProtocol),
+					HTTP2:             http2Config(fc.Proxy),
+					UpstreamProtocol:  api.ProtocolName(fc.Proxy.UpstreamProtocol),
+					UpstreamHTTP2:     upstreamHTTP2Config(fc.Proxy),
 				}
 				if lc.ConnectionIdleTimeout != nil {
 					o.IdleTimeout = lc.ConnectionIdleTimeout.Duration

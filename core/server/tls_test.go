@@ -424,3 +424,37 @@ func keepAliveTLS(t *testing.T, addr string, ca *tlstest.CA) (*tls.Conn, func())
 		}
 	}
 }
+
+// TestALPNSelectsHTTP2: a TLS listener offering h2 and http/1.1 serves
+// each client in the protocol ALPN chose, through the same proxy filter.
+func TestALPNSelectsHTTP2(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	leaf := ca.Leaf(t, tlstest.LeafOptions{CN: "svc", DNS: []string{"svc.test"}})
+	origin := newOrigin(t, "from origin")
+	cfg := tlsProxyConfig(t, nil,
+		[]map[string]any{proxyChain("r1", map[string]any{"tls_context": tlsCtx(leaf, map[string]any{"alpn": "h2,http/1.1"})})},
+		[]map[string]any{cluster("c1", origin, nil)})
+	srv := start(t, cfg, server.Options{})
+	addr := srv.ListenerAddr("ingress").String()
+	for _, h2 := range []bool{true, false} {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "svc.test"}, ForceAttemptHTTP2: h2}
+		if !h2 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		resp, err := c.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatalf("h2=%v: %v", h2, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		tr.CloseIdleConnections()
+		want := "HTTP/1.1"
+		if h2 {
+			want = "HTTP/2.0"
+		}
+		if resp.Proto != want || string(b) != "from origin" {
+			t.Errorf("h2=%v: %s %q, want %s", h2, resp.Proto, b, want)
+		}
+	}
+}

@@ -69,6 +69,8 @@ type Pool struct {
 	// started and connections dropped (metrics: upstream_cx_total and
 	// upstream_cx_destroy).
 	dials, drops atomic.Uint64
+	// h2 is the host's HTTP/2 pool, made on first use (h2pool.go).
+	h2 atomic.Pointer[H2Pool]
 }
 
 // connLimits are a cluster's connection circuit breakers, shared by the
@@ -122,6 +124,8 @@ type UpConn struct {
 	// failure before any response byte may then be a race with the
 	// server's keep-alive close, and the request can be retried.
 	Reused bool
+	// done ends an HTTP/2 stream's exchange in place of Put (h2conn.go).
+	done func(reusable bool)
 }
 
 // Get returns an idle connection or dials a new one.
@@ -225,6 +229,10 @@ func (p *Pool) dialLocked(ctx context.Context) (*UpConn, error) {
 // Put gives c back after a request. reusable is false when the response
 // was not read to its end or the server asked to close.
 func (p *Pool) Put(c *UpConn, reusable bool) {
+	if c.done != nil {
+		c.done(reusable)
+		return
+	}
 	c.requests++
 	if reusable && p.opts.MaxRequestsPerConn > 0 && c.requests >= p.opts.MaxRequestsPerConn {
 		reusable = false
@@ -255,6 +263,9 @@ func (p *Pool) Open() int {
 // Close drains the pool: it closes the idle connections and refuses new
 // ones; busy ones finish their request and close when they are put back.
 func (p *Pool) Close() {
+	if hp := p.h2.Load(); hp != nil {
+		hp.Close()
+	}
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil

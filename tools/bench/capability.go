@@ -28,8 +28,8 @@ var allFeatures = []Feature{FeatHTTP1, FeatH2C, FeatGRPC, FeatTCP, FeatTLS}
 var capabilities = map[string]map[Feature]bool{
 	"mosn": {
 		FeatHTTP1: true,
-		FeatH2C:   false, // HTTP/2 codec not yet implemented
-		FeatGRPC:  false, // needs HTTP/2
+		FeatH2C:   true,
+		FeatGRPC:  true,
 		FeatTCP:   true,
 		FeatTLS:   false, // tls_context is refused by the config loader
 	},

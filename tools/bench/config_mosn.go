@@ -63,6 +63,38 @@ func mosnConfig(c proxyConfig) ([]byte, error) {
 				"circuit_breakers": []obj{{"max_connections": c.MaxConns}},
 				"hosts":            []obj{{"address": c.Up.TCP}},
 			})
+		case FeatH2C, FeatGRPC:
+			// h2c downstream, HTTP/2 upstream (multiplexed) to the h2c or
+			// gRPC origin.
+			name, up := "h2c", c.Up.H2C
+			if f == FeatGRPC {
+				name, up = "grpc", c.Up.GRPC
+			}
+			listeners = append(listeners, obj{
+				"name":                    name,
+				"address":                 c.Listen[f],
+				"bind_port":               true,
+				"connection_idle_timeout": "300s",
+				"filter_chains": []obj{{"filters": []obj{{
+					"type":   "proxy",
+					"config": obj{"downstream_protocol": "Http2", "upstream_protocol": "Http2", "router_config_name": name},
+				}}}},
+			})
+			routers = append(routers, obj{
+				"router_config_name": name,
+				"virtual_hosts": []obj{{
+					"name":    "all",
+					"domains": []string{"*"},
+					"routers": []obj{{"match": obj{"prefix": "/"}, "route": obj{"cluster_name": "origin_" + name}}},
+				}},
+			})
+			clusters = append(clusters, obj{
+				"name":             "origin_" + name,
+				"type":             "SIMPLE",
+				"lb_type":          "LB_ROUNDROBIN",
+				"circuit_breakers": []obj{{"max_connections": c.MaxConns, "max_pending_requests": c.MaxConns, "max_requests": c.MaxConns}},
+				"hosts":            []obj{{"address": up}},
+			})
 		default:
 			return nil, fmt.Errorf("mosn config: the harness does not configure %q yet", f)
 		}

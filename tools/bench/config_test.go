@@ -63,10 +63,10 @@ func TestConfigRefusals(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name:    "mosn without h2c support",
+			name:    "mosn without TCP support",
 			gen:     func(c proxyConfig) (string, error) { b, err := mosnConfig(c); return string(b), err },
 			mutate:  func(c *proxyConfig) {},
-			wantErr: `mosn config: feature "h2c" is not supported`,
+			wantErr: `mosn config: feature "tcp" is not supported`,
 		},
 		{
 			name:    "no HTTP/1 listener",
