@@ -14,6 +14,7 @@ var (
 	_ admin.Updater      = (*Server)(nil)
 	_ admin.Lifecycle    = (*Server)(nil)
 	_ admin.Inspector    = (*Server)(nil)
+	_ admin.Reloader     = (*Server)(nil)
 )
 
 // newAdmin binds the admin API on addr.

@@ -91,6 +91,17 @@ type Options struct {
 	// AdminAuth, if set, guards the admin API (admin.BasicAuth, or any
 	// admin.Authenticator).
 	AdminAuth admin.Authenticator
+	// ConfigPath is the file Config was read from, read again by
+	// ReloadFile (POST /api/v1/config/reload); empty disables reloads.
+	ConfigPath string
+	// Inherited are listening sockets handed over by the process being
+	// upgraded, by socket name (upgrade.go); New serves on them instead
+	// of binding and closes those it does not use.
+	Inherited map[string]net.Listener
+	// TransferTimeout is the window over which Takeover moves live
+	// connections to the new process (MOSN's TransferTimeout); zero means
+	// DefaultTransferTimeout.
+	TransferTimeout time.Duration
 }
 
 // VersionInfo is what /api/v1/version reports.
@@ -150,6 +161,10 @@ type Server struct {
 	draining     atomic.Bool
 	quit         chan struct{}
 	quitOnce     sync.Once
+
+	cfgPath   string
+	inherited map[string]net.Listener
+	transfer  time.Duration
 }
 
 // New builds a server from cfg and binds its listeners, so that an address
@@ -175,7 +190,11 @@ func New(o Options) (_ *Server, err error) {
 		features: o.Features,
 		started:  time.Now(),
 		quit:     make(chan struct{}),
+		cfgPath:  o.ConfigPath,
+		transfer: o.TransferTimeout,
 	}
+	s.inherited = o.Inherited
+	defer s.closeInherited()
 	s.stage.set(Initing)
 	defer func() {
 		if err != nil {

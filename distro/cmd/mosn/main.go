@@ -155,7 +155,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
 		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate})
+	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, ConfigPath: f.config})
 	if err != nil {
 		return err
 	}
