@@ -209,6 +209,7 @@ type serverConn struct {
 	remoteAddr, localAddr string
 	draining              atomic.Bool
 	idle                  atomic.Bool
+	transfer              atomic.Bool // hot upgrade: move at the next idle point (transfer.go)
 
 	st stream
 }
@@ -217,6 +218,7 @@ var (
 	_ api.ReadFilter       = (*serverConn)(nil)
 	_ api.ConnectionServer = (*serverConn)(nil)
 	_ api.Drainer          = (*serverConn)(nil)
+	_ network.Transferer   = (*serverConn)(nil)
 )
 
 // OnNewConnection implements api.ReadFilter.
@@ -263,6 +265,9 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 		}
 	}
 	s.in.init()
+	if s.nc != nil {
+		s.loadUnread(s.nc.TakeUnread())
+	}
 	for {
 		keep, err := s.serveOne(ctx)
 		if err == network.ErrParked {

@@ -164,6 +164,7 @@ type Server struct {
 
 	cfgPath   string
 	inherited map[string]net.Listener
+	adminLn   net.Listener
 	transfer  time.Duration
 }
 
@@ -255,7 +256,7 @@ func New(o Options) (_ *Server, err error) {
 		if port == 0 {
 			port = config.DefaultPProfPort
 		}
-		if s.pprof, s.pprofLn, err = startPProf(port); err != nil {
+		if s.pprof, s.pprofLn, err = s.startPProf(port); err != nil {
 			return nil, fmt.Errorf("server: pprof: %w", err)
 		}
 	}

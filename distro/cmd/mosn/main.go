@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/server"
@@ -77,6 +78,7 @@ type startFlags struct {
 	features string
 	level    string
 	pidFile  string
+	transfer time.Duration
 }
 
 func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
@@ -90,6 +92,7 @@ func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
 		fs.StringVar(&f.level, "l", "", "log level, overriding default_log_level (DEBUG, INFO, WARN, ERROR, FATAL, TRACE)")
 		fs.StringVar(&f.level, "log-level", "", "same as -l")
 		fs.StringVar(&f.pidFile, "pid-file", "", "write the process id to this file, removed on exit (default: the config's \"pid\")")
+		fs.DurationVar(&f.transfer, "transfer-timeout", server.DefaultTransferTimeout, "hot upgrade: the window over which live connections move to the new process")
 	}
 	return fs
 }
@@ -155,8 +158,21 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
 		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, ConfigPath: f.config})
+	up, err := inherit(cfg, stdout)
 	if err != nil {
+		return err
+	}
+	if up.handoff != nil && cfg.InheritOldMosnconfig {
+		if cfg, err = up.oldConfig(); err != nil {
+			up.abort(err)
+			return err
+		}
+		applyFeatures(gate, cfg)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, ConfigPath: f.config,
+		Inherited: up.listeners(), TransferTimeout: f.transfer})
+	if err != nil {
+		up.abort(err)
 		return err
 	}
 	if f.pidFile == "" {
@@ -167,7 +183,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 			srv.Close()
 			return fmt.Errorf("start: pid file: %w", err)
 		}
-		defer os.Remove(f.pidFile)
+		defer removePidFile(f.pidFile)
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -175,8 +191,13 @@ func start(args []string, stdout, stderr io.Writer) error {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	srv.Start()
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
+	upgraded := up.serve(srv, stdout, stderr)
+	defer up.close()
 	for _, ln := range srv.Listeners() {
 		fmt.Fprintf(stdout, "  listener %-20s http://%s\n", ln.Name(), ln.Addr())
 	}
@@ -210,6 +231,12 @@ wait:
 		case <-srv.QuitRequested():
 			why = "quitquitquit"
 			break wait
+		case <-hup:
+			up.forkExec(args, stdout, stderr)
+		case <-upgraded:
+			// Takeover closed the server once its connections moved.
+			fmt.Fprintln(stdout, "mosn: handed over to the new process, exiting")
+			return nil
 		}
 	}
 	timeout := srv.GracefulTimeout()
