@@ -17,7 +17,7 @@ import (
 // lines until Transfer, then stops with "left" unread.
 type moveServer struct {
 	echoFilter // cb is set before Transfer can be called
-	move atomic.Bool
+	move       atomic.Bool
 }
 
 func (m *moveServer) Transfer() {
