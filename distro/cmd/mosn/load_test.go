@@ -35,6 +35,9 @@ func origin(t *testing.T) string {
 			w.Write(b)
 			return
 		}
+		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
+			time.Sleep(d)
+		}
 		fmt.Fprintf(w, "ok %s", r.URL.Query().Get("i"))
 	})}
 	go srv.Serve(ln)

@@ -1,6 +1,6 @@
 // Command mosn runs the MOSN in Go proxy.
 //
-//	mosn start [-c FILE] [-f feature=bool,...] [-l level] [--pid-file FILE]
+//	mosn start [-c FILE] [-f feature=bool,...] [-l level] [--pid-file FILE] [--transfer-timeout 30s]
 //	mosn validate -c FILE
 //	mosn version
 package main
@@ -146,18 +146,9 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	applyFeatures(gate, cfg)
-	if err := gate.Init(); err != nil {
-		return fmt.Errorf("start: -f: %w", err)
-	}
-	if f.level != "" {
-		for i := range cfg.Servers {
-			cfg.Servers[i].DefaultLogLevel = f.level
-		}
-	}
-	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
-		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
-	}
+	// A running process to upgrade from hands over its sockets (and its
+	// config, with inherit_old_mosnconfig); any failure from here to
+	// server.New aborts the session and leaves it serving.
 	up, err := inherit(cfg, stdout)
 	if err != nil {
 		return err
@@ -167,7 +158,20 @@ func start(args []string, stdout, stderr io.Writer) error {
 			up.abort(err)
 			return err
 		}
-		applyFeatures(gate, cfg)
+		source = fmt.Sprintf("the config of pid %d", up.handoff.PID)
+	}
+	applyFeatures(gate, cfg)
+	if err := gate.Init(); err != nil {
+		up.abort(err)
+		return fmt.Errorf("start: -f: %w", err)
+	}
+	if f.level != "" {
+		for i := range cfg.Servers {
+			cfg.Servers[i].DefaultLogLevel = f.level
+		}
+	}
+	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
+		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
 	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, ConfigPath: f.config,
 		Inherited: up.listeners(), TransferTimeout: f.transfer})
@@ -180,6 +184,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.pidFile != "" {
 		if err := os.WriteFile(f.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			up.abort(err)
 			srv.Close()
 			return fmt.Errorf("start: pid file: %w", err)
 		}
