@@ -173,3 +173,47 @@ func TestAdoptUnread(t *testing.T) {
 		client.Close()
 	}
 }
+
+// stuckServer ignores Transfer and Drain: it serves until its connection
+// closes.
+type stuckServer struct{ echoFilter }
+
+func (s *stuckServer) Transfer() {}
+func (s *stuckServer) Drain()    {}
+func (s *stuckServer) Serve(ctx context.Context, c api.Connection) error {
+	buf := make([]byte, 64)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			return nil
+		}
+	}
+}
+
+// A connection that never reaches a clean point is cut when the
+// deadline passes; nothing is left running (TestMain checks goroutines).
+func TestMigrateTimeoutCuts(t *testing.T) {
+	ln := serve(t, ListenerOptions{Name: "l", Filters: []api.NetworkFilterChainFactory{factoryFunc(func(ctx context.Context, fm api.FilterManager) {
+		fm.AddReadFilter(&stuckServer{})
+	})}})
+	c := dial(t, ln)
+	defer c.Close()
+	io.WriteString(c, "x")
+	for deadline := time.Now().Add(5 * time.Second); ln.ActiveConns() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection was not accepted")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := ln.Migrate(ctx, 10*time.Millisecond, func(string, syscall.Conn, []byte) error {
+		t.Error("a stuck connection was sent")
+		return nil
+	})
+	if err != context.DeadlineExceeded || ln.ActiveConns() != 0 {
+		t.Fatalf("Migrate: %v, %d left", err, ln.ActiveConns())
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the cut connection still reads")
+	}
+}
