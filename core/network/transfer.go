@@ -221,3 +221,13 @@ func (l *Listener) Adopt(raw net.Conn, unread []byte) error {
 	go l.serveConn(c)
 	return nil
 }
+
+// OwnPath makes an inherited unix-domain listener remove its socket file
+// when it closes, as one this process bound would: the new process owns
+// the path once the old one has handed over (before that, a new process
+// that fails must leave the file to the old one).
+func (l *Listener) OwnPath() {
+	if ul, ok := l.ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(true)
+	}
+}

@@ -217,3 +217,43 @@ func TestMigrateTimeoutCuts(t *testing.T) {
 		t.Fatal("the cut connection still reads")
 	}
 }
+
+// A unix-domain listener's path survives the old process's migration
+// and is removed by the new process's close once it owns it.
+func TestUnixListenerPathMovesWithTheSocket(t *testing.T) {
+	path := t.TempDir() + "/l.sock"
+	old, err := Listen(ListenerOptions{Name: "u", Network: "unix", Address: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := old.Listening()
+	rc, _ := sc.SyscallConn()
+	var nfd int
+	rc.Control(func(fd uintptr) { nfd, _ = syscall.Dup(int(fd)) })
+	file := os.NewFile(uintptr(nfd), "inherited")
+	inherited, err := net.FileListener(file)
+	file.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := Listen(ListenerOptions{Name: "u", Network: "unix", Address: path, Inherit: inherited})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Migrate(context.Background(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the path went with the old listener: %v", err)
+	}
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatalf("dial after the old listener closed: %v", err)
+	}
+	c.Close()
+	next.OwnPath()
+	next.Close()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the new owner left the path behind: %v", err)
+	}
+}

@@ -162,3 +162,12 @@ func (s *Server) AdoptConn(listener string, conn net.Conn, unread []byte) {
 
 // Logger is the server's logger.
 func (s *Server) Logger() *slog.Logger { return s.log }
+
+// TookOver tells the server that the old process has handed over: the
+// paths of inherited unix-domain listeners are this process's to remove
+// when it stops.
+func (s *Server) TookOver() {
+	for _, ln := range s.Listeners() {
+		ln.OwnPath()
+	}
+}

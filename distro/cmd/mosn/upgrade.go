@@ -105,6 +105,7 @@ func (u *upgradeState) serve(srv *server.Server, stdout, stderr io.Writer) <-cha
 		if err := u.client.Takeover(srv.AdoptConn); err != nil {
 			fmt.Fprintln(stderr, "mosn: upgrade: takeover:", err)
 		} else {
+			srv.TookOver()
 			fmt.Fprintf(stdout, "mosn: took over from pid %d\n", u.handoff.PID)
 		}
 	}
