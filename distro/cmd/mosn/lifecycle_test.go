@@ -20,6 +20,7 @@ import (
 // broken file or started by hand and failing after it took the sockets
 // (its admin port is taken), leaves the old process serving with no
 // failed request, its upgrade socket intact: a good upgrade then works.
+// A crash then leaves a stale socket that does not block the next start.
 func TestFailedUpgradeKeepsServing(t *testing.T) {
 	bin, _ := buildBinary(t)
 	e := newUpgradeEnv(t, bin)
@@ -68,7 +69,7 @@ func TestFailedUpgradeKeepsServing(t *testing.T) {
 
 	// 3. A good upgrade still works: the socket survived.
 	a.cmd.Process.Signal(syscall.SIGHUP)
-	e.waitPid(t, pidA)
+	pidB := e.waitPid(t, pidA)
 	select {
 	case <-a.exited:
 	case <-time.After(testGraceful + 2*time.Second):
@@ -79,6 +80,32 @@ func TestFailedUpgradeKeepsServing(t *testing.T) {
 	t.Logf("load during two failed upgrades and a good one: %s", res)
 	if res.failed.Load() != 0 || res.ok.Load() < 500 {
 		t.Fatalf("load: %s", res)
+	}
+
+	// 4. A crash leaves the socket file behind; the next start is not
+	// blocked by it (and does not take it for a running process).
+	syscall.Kill(pidB, syscall.SIGKILL)
+	waitFor(t, 5*time.Second, "the killed process to go", func() bool { return !alive(pidB) })
+	if _, err := os.Stat(filepath.Join(e.dir, "reconfigure.sock")); err != nil {
+		t.Fatalf("no stale socket after the crash, the test proves nothing: %v", err)
+	}
+	d := e.start(t, e.cfg)
+	e.waitPid(t, pidB)
+	waitFor(t, 10*time.Second, "the restarted proxy", func() bool { return dialOK(e.addr) })
+	if strings.Contains(string(mustRead(t, e.log)), "upgrading from pid "+strconv.Itoa(pidB)) {
+		t.Fatal("the restart took the stale socket for a running process")
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.exited:
+		if err != nil {
+			t.Fatalf("restarted process: %v", err)
+		}
+	case <-time.After(testGraceful + 2*time.Second):
+		t.Fatal("the restarted process did not stop")
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "reconfigure.sock")); !os.IsNotExist(err) {
+		t.Fatalf("a clean stop left the socket file: %v", err)
 	}
 }
 
