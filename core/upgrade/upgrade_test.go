@@ -15,7 +15,9 @@ import (
 	"github.com/seed405ffdea/mosn/pkg/leakcheck"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+// TestMain checks for leaked goroutines; the fuzzing engine's signal
+// watcher is not ours.
+func TestMain(m *testing.M) { leakcheck.Main(m, "os/signal.signal_recv") }
 
 // fakeSource is an old process: one listening socket and the
 // connections it accepted, moved at takeover.
