@@ -143,9 +143,10 @@ func TestUpgradeMovesListenersAndConnections(t *testing.T) {
 			if got := b.ListenerAddr("ingress").String(); got != addr {
 				t.Fatalf("B listens on %s, want the inherited %s", got, addr)
 			}
-			// A request in flight on the busy connection at takeover.
+			// A request in flight on the busy connection at takeover, and
+			// the next one pipelined behind it: read by A, not processed.
 			busy.SetDeadline(time.Now().Add(5 * time.Second))
-			io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+			io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n")
 			time.Sleep(50 * time.Millisecond)
 			if err := cl.Takeover(b.AdoptConn); err != nil {
 				t.Fatal(err)
@@ -158,6 +159,17 @@ func TestUpgradeMovesListenersAndConnections(t *testing.T) {
 			resp.Body.Close()
 			if resp.Header.Get("x-server") != "A" || resp.Close {
 				t.Fatalf("in-flight request: from %q, close=%v; want A finishing it without closing", resp.Header.Get("x-server"), resp.Close)
+			}
+			// The pipelined request moved with the connection as unread
+			// bytes.
+			resp, err = http.ReadResponse(busyR, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("x-server") != "B" {
+				t.Fatalf("pipelined request: %d from %q, want B", resp.StatusCode, resp.Header.Get("x-server"))
 			}
 			select {
 			case <-us.Done():
@@ -183,8 +195,8 @@ func TestUpgradeMovesListenersAndConnections(t *testing.T) {
 			if got := exchange(t, fresh, bufio.NewReader(fresh), "/"); got != "B" {
 				t.Fatalf("new connection served by %q", got)
 			}
-			if b.Stats().Requests.Load() != 3 {
-				t.Fatalf("B served %d requests, want 3", b.Stats().Requests.Load())
+			if b.Stats().Requests.Load() != 4 {
+				t.Fatalf("B served %d requests, want 4", b.Stats().Requests.Load())
 			}
 		})
 	}
