@@ -135,6 +135,18 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("start: unexpected argument %q", fs.Arg(0))
 	}
+	// Signals are caught from the start: SIGHUP's default action would
+	// kill a process that a supervisor upgrades right after it wrote its
+	// pid file; one that arrives while starting is handled once running.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	gate, err := newFeatureGate()
 	if err != nil {
 		return err
@@ -190,15 +202,6 @@ func start(args []string, stdout, stderr io.Writer) error {
 		}
 		defer removePidFile(f.pidFile)
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	srv.Start()
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
 	upgraded := up.serve(srv, stdout, stderr)
