@@ -91,9 +91,18 @@ func TestFailedUpgradeKeepsServing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "reconfigure.sock")); err != nil {
 		t.Fatalf("no stale socket after the crash, the test proves nothing: %v", err)
 	}
-	d := e.start(t, e.cfg)
+	// Ports of its own (0): the killed process's may be anyone's by now.
+	restart := filepath.Join(e.dir, "restart.json")
+	lifecycleConfig(t, restart, 0, 0, e.origin, "1", `"uds_dir": "`+e.dir+`"`)
+	d := e.start(t, restart)
 	e.waitPid(t, pidB)
-	waitFor(t, 10*time.Second, "the restarted proxy", func() bool { return dialOK(e.addr) })
+	waitFor(t, 10*time.Second, "the restarted process to serve the upgrade socket", func() bool {
+		c, err := net.Dial("unix", filepath.Join(e.dir, "reconfigure.sock"))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 	if strings.Contains(string(mustRead(t, e.log)), "upgrading from pid "+strconv.Itoa(pidB)) {
 		t.Fatal("the restart took the stale socket for a running process")
 	}

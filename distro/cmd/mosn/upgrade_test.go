@@ -186,6 +186,12 @@ func newUpgradeEnv(t *testing.T, bin string) *upgradeEnv {
 	e := &upgradeEnv{bin: bin, dir: dir, cfg: filepath.Join(dir, "mosn.json"), pidFile: filepath.Join(dir, "mosn.pid"),
 		log: filepath.Join(dir, "mosn.log"), port: freePort(t), admin: freePort(t), origin: origin(t)}
 	e.addr = "127.0.0.1:" + strconv.Itoa(e.port)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(e.log)
+			t.Logf("mosn log:\n%s", b)
+		}
+	})
 	e.writeConfig(t, e.cfg, "1", "")
 	return e
 }
