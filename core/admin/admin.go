@@ -191,6 +191,9 @@ type Options struct {
 	PProf bool
 	// Logger records every change made through the API; nil discards.
 	Logger *slog.Logger
+	// Listener, if set, is served instead of binding Address (a socket
+	// inherited in a hot upgrade).
+	Listener net.Listener
 }
 
 // Server is the admin HTTP server.
@@ -211,7 +214,10 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	ln, err := net.Listen("tcp", o.Address)
+	ln, err := o.Listener, error(nil)
+	if ln == nil {
+		ln, err = net.Listen("tcp", o.Address)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}

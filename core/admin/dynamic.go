@@ -24,6 +24,7 @@ func (s *Server) configRoutes() {
 	s.handle("POST", "/api/v1/config/hosts", `replace a cluster's hosts; body {"cluster_name": ..., "hosts": [...]}`, s.update("hosts"))
 	s.handle("POST", "/api/v1/config/router", "add or replace a route table; body: a router config", s.update("routers"))
 	s.handle("POST", "/api/v1/config/router/remove", `remove a route table; body {"name": ...}`, s.remove("remove_routers"))
+	s.handle("POST", "/api/v1/config/reload", "read the config file again and apply its listeners, routers and clusters", s.reload)
 }
 
 // update applies a change set. With key set, the body is one resource of

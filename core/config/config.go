@@ -76,8 +76,9 @@ type MOSNConfig struct {
 	// CloseGraceful (MOSN: stop accepting and drain on SIGTERM); not
 	// supported yet when true.
 	CloseGraceful bool `json:"close_graceful,omitempty"`
-	// InheritOldMosnconfig (MOSN: take the configuration from the process
-	// being upgraded); not supported yet when true.
+	// InheritOldMosnconfig makes a process that upgrades from a running
+	// one take that process's running configuration instead of its own
+	// file's (the file still says where uds_dir is).
 	InheritOldMosnconfig bool `json:"inherit_old_mosnconfig,omitempty"`
 	// Tracing is not supported yet when enabled.
 	Tracing *TracingConfig `json:"tracing,omitempty"`
@@ -94,7 +95,9 @@ type MOSNConfig struct {
 	// Pid names the pid file "mosn start" writes (and removes on exit);
 	// the --pid-file flag overrides it. Empty means none.
 	Pid string `json:"pid,omitempty"`
-	// UDSDir is MOSN's unix socket directory; not supported yet.
+	// UDSDir is the directory of the hot-upgrade socket (reconfigure.sock);
+	// empty means MOSN's default, /home/admin/mosn/conf, used only if it
+	// exists.
 	UDSDir string `json:"uds_dir,omitempty"`
 	// Plugin configures MOSN's process plugins; not supported yet.
 	Plugin *PluginConfig `json:"plugin,omitempty"`

@@ -142,8 +142,6 @@ func (v *validator) processWide(c *MOSNConfig) error {
 		return notSupported("static_resources", "xDS")
 	case c.CloseGraceful:
 		return notSupported("close_graceful", "")
-	case c.InheritOldMosnconfig:
-		return notSupported("inherit_old_mosnconfig", "inheriting the old process's configuration")
 	case c.Metrics != nil:
 		if err := v.metrics(c.Metrics, "metrics"); err != nil {
 			return err
@@ -152,8 +150,6 @@ func (v *validator) processWide(c *MOSNConfig) error {
 	switch {
 	case c.PProf != nil && (c.PProf.PortValue < 0 || c.PProf.PortValue > 65535):
 		return fieldErr("pprof.port_value", "must be 0-65535, got %d", c.PProf.PortValue)
-	case c.UDSDir != "":
-		return notSupported("uds_dir", "")
 	case c.Plugin != nil && c.Plugin.LogBase != "":
 		return notSupported("plugin", "")
 	case !rawIsZero(c.ThirdPartCodec):

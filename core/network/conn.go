@@ -74,6 +74,8 @@ type Conn struct {
 	// from any goroutine; secure is set with it, before serving.
 	sec    atomic.Value
 	secure bool
+	// xfer is the hot-upgrade transfer state (transfer.go).
+	xfer connTransfer
 }
 
 var _ api.Connection = (*Conn)(nil)
@@ -133,6 +135,9 @@ func (c *Conn) Draining() bool { return c.draining.Load() }
 // ConnectionServer see the bytes first; one that returns Stop closes the
 // connection (it refused the bytes).
 func (c *Conn) Read(p []byte) (int, error) {
+	if len(c.xfer.unread) > 0 {
+		return c.readUnread(p), nil
+	}
 	n, err := c.raw.Read(p)
 	if n > 0 && len(c.inspect) > 0 {
 		c.inspBuf.Reset()
@@ -340,9 +345,11 @@ func (c *Conn) serve(factories []api.NetworkFilterChainFactory) error {
 					d.Drain()
 				}
 			}
+			c.registerTransferer(srv)
 			return c.runServer()
 		}
 	}
+	c.registerTransferer(nil)
 	return c.eventLoop()
 }
 
@@ -350,7 +357,7 @@ func (c *Conn) serve(factories []api.NetworkFilterChainFactory) error {
 // park).
 func (c *Conn) runServer() error {
 	err := c.srv.Serve(c.ctx, c)
-	if err == ErrParked {
+	if err == ErrParked || err == ErrTransferred {
 		return err
 	}
 	if err != nil && !c.closed.Load() {
@@ -390,8 +397,9 @@ func (c *Conn) Park(deadline time.Time) error {
 	}); err != nil {
 		return err
 	}
-	// A drain that began meanwhile may have missed the parked connection.
-	if c.draining.Load() && l.parker.unpark(c) {
+	// A drain or transfer that began meanwhile may have missed the parked
+	// connection.
+	if (c.draining.Load() || c.xfer.asked.Load()) && l.parker.unpark(c) {
 		return errors.New("network: connection draining")
 	}
 	return nil
@@ -402,6 +410,10 @@ func (c *Conn) Park(deadline time.Time) error {
 func (c *Conn) eventLoop() error {
 	c.buf = buffer.Get(16 << 10)
 	defer func() { buffer.Put(c.buf); c.buf = nil }()
+	if u := c.TakeUnread(); len(u) > 0 {
+		c.buf.Write(u) // bytes an adopted connection brought along
+		c.runReadFilters(0, false)
+	}
 	for {
 		_, err := c.buf.ReadOnce(c.raw)
 		eof := err == io.EOF

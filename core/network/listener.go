@@ -53,6 +53,9 @@ type ListenerOptions struct {
 	// NoBind makes a listener that binds no socket (bind_port false): it
 	// serves only connections handed off to it.
 	NoBind bool
+	// Inherit, if set, is a listening socket handed over by the process
+	// being upgraded: Listen serves on it instead of binding Address.
+	Inherit net.Listener
 }
 
 // Listener accepts connections and runs each on its own goroutine.
@@ -69,6 +72,8 @@ type Listener struct {
 
 	// opened and finished count connections accepted and closed (metrics).
 	opened, finished atomic.Uint64
+	// xfer is the hot-upgrade transfer state (transfer.go).
+	xfer listenerTransfer
 }
 
 // Listen binds the listener's address. The socket is open when Listen
@@ -90,7 +95,10 @@ func Listen(opts ListenerOptions) (*Listener, error) {
 	if opts.Transparent {
 		lc.Control = transparentControl(lc.Control)
 	}
-	ln, err := listen(lc, opts.Network, opts.Address)
+	ln, err := opts.Inherit, error(nil)
+	if ln == nil {
+		ln, err = listen(lc, opts.Network, opts.Address)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("network: listener %q: %w", opts.Name, err)
 	}
@@ -158,7 +166,10 @@ func (l *Listener) Serve() error {
 func (l *Listener) track(c *Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed && l.drained != nil {
+	if l.xfer.migrating {
+		// Accepted as the listener closed for a transfer: move it too.
+		c.xfer.asked.Store(true)
+	} else if l.closed && l.drained != nil {
 		return false
 	}
 	l.conns[c] = struct{}{}
@@ -187,6 +198,11 @@ func (l *Listener) finish(c *Conn, err error) {
 	}
 	if l.parker != nil {
 		l.parker.forget(c)
+	}
+	if err == ErrTransferred && l.handoff(c) {
+		// This process's copy of the descriptor closes below; the
+		// connection lives on in the new process (no FIN: plain close).
+		err = nil
 	}
 	c.Close(api.FlushWrite)
 	if err != nil && l.opts.Logger.Enabled(context.Background(), slog.LevelDebug) {

@@ -79,7 +79,7 @@ func (s *serverConn) serveH2(ctx context.Context) error {
 	s.release()
 	sc := h2.NewServerConn(connAdapter{s.conn}, r, s.opts.HTTP2, &h2Handler{opts: s.opts, conn: s.conn})
 	s.h2.Store(sc)
-	if s.draining.Load() {
+	if s.draining.Load() || s.transfer.Load() {
 		sc.Drain()
 	}
 	return sc.Serve(ctx)

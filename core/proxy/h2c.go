@@ -57,7 +57,7 @@ func (s *serverConn) serveH2C(ctx context.Context) error {
 		return err
 	}
 	s.h2.Store(sc)
-	if s.draining.Load() {
+	if s.draining.Load() || s.transfer.Load() {
 		sc.Drain()
 	}
 	return sc.Serve(ctx)

@@ -18,6 +18,9 @@ import (
 // keep-alive connections never park, so they pay nothing for it.
 func (s *serverConn) waitRequest() (ok bool, err error) {
 	for {
+		if s.transfer.Load() {
+			return false, network.ErrTransferred
+		}
 		if s.draining.Load() {
 			return false, nil
 		}
@@ -37,14 +40,17 @@ func (s *serverConn) waitRequest() (ok bool, err error) {
 		}
 		s.idle.Store(true)
 		s.conn.SetReadDeadline(wait)
-		if s.draining.Load() {
+		if s.draining.Load() || s.transfer.Load() {
 			s.idle.Store(false)
-			return false, nil
+			continue
 		}
 		n, err := s.readIdle()
 		s.idle.Store(false)
 		if n > 0 {
 			return true, nil
+		}
+		if s.transfer.Load() && (err == nil || isTimeout(err)) {
+			return false, network.ErrTransferred
 		}
 		if isTimeout(err) && parkAfter > 0 && !s.draining.Load() &&
 			(idleDeadline.IsZero() || time.Now().Before(idleDeadline)) {

@@ -248,6 +248,7 @@ type serverConn struct {
 	sniffed  bool
 	h2stream bool
 	h2       atomic.Pointer[h2.ServerConn]
+	transfer atomic.Bool // hot upgrade: move at the next idle point (transfer.go)
 
 	st stream
 }
@@ -256,6 +257,7 @@ var (
 	_ api.ReadFilter       = (*serverConn)(nil)
 	_ api.ConnectionServer = (*serverConn)(nil)
 	_ api.Drainer          = (*serverConn)(nil)
+	_ network.Transferer   = (*serverConn)(nil)
 )
 
 // OnNewConnection implements api.ReadFilter.
@@ -310,6 +312,9 @@ func (s *serverConn) Serve(ctx context.Context, conn api.Connection) error {
 		}
 	}
 	s.in.init()
+	if s.nc != nil {
+		s.loadUnread(s.nc.TakeUnread())
+	}
 	for {
 		keep, err := s.serveOne(ctx)
 		if err == errSwitchH2 {

@@ -68,6 +68,14 @@ type stream struct {
 // serveOne serves one request. keep reports whether the connection may
 // carry another.
 func (s *serverConn) serveOne(ctx context.Context) (keep bool, err error) {
+	if s.transfer.Load() && s.nc != nil {
+		// Hot upgrade, between requests: bytes of the next one already
+		// read go along with the connection.
+		if s.in.len() > 0 {
+			s.nc.SetUnread(s.in.data())
+		}
+		return false, network.ErrTransferred
+	}
 	// Wait for the next request's first byte.
 	if s.in.len() == 0 {
 		if ok, err := s.waitRequest(); !ok {

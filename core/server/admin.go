@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/seed405ffdea/mosn/core/accesslog"
@@ -14,6 +15,7 @@ var (
 	_ admin.Updater      = (*Server)(nil)
 	_ admin.Lifecycle    = (*Server)(nil)
 	_ admin.Inspector    = (*Server)(nil)
+	_ admin.Reloader     = (*Server)(nil)
 )
 
 // newAdmin binds the admin API on addr.
@@ -37,6 +39,11 @@ func (s *Server) newAdmin(addr string, auth admin.Authenticator) (*admin.Server,
 	if s.logger != nil {
 		o.ErrorLog = s.logger
 	}
+	var err error
+	if o.Listener, err = s.listenTCP("admin", addr); err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	s.adminLn = o.Listener
 	if len(s.cfg.Servers) > 0 {
 		o.ErrorLogPath = s.cfg.Servers[0].DefaultLogPath
 	}

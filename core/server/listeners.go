@@ -228,6 +228,7 @@ func (s *Server) bindListener(lc config.ListenerConfig, b *builtChain) (*liveLis
 		// Only listeners whose last filter serves the connection itself
 		// can park it.
 		ParkIdleAfter: s.parkAfter,
+		Inherit:       s.takeInherited("listener/"+lc.Name, netw, lc.Address),
 	})
 	if err != nil {
 		return nil, err

@@ -143,7 +143,7 @@ func (s *Server) bindMetricsListener() error {
 		if p == nil {
 			continue
 		}
-		ln, err := net.Listen("tcp", p.ListenAddress())
+		ln, err := s.listenTCP("metrics", p.ListenAddress())
 		if err != nil {
 			return fmt.Errorf("server: metrics.sinks[%d]: %w", i, err)
 		}

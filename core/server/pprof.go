@@ -10,8 +10,8 @@ import (
 
 // startPProf serves Go's profiling endpoints (MOSN's "pprof" block) on
 // loopback only.
-func startPProf(port int) (*http.Server, net.Listener, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+func (s *Server) startPProf(port int) (*http.Server, net.Listener, error) {
+	ln, err := s.listenTCP("pprof", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, nil, err
 	}

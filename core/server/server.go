@@ -105,6 +105,17 @@ type Options struct {
 	// Secrets supplies the certificates tls_context sds_source names
 	// (the xDS client's SDS); nil means none.
 	Secrets api.SecretProvider
+	// ConfigPath is the file Config was read from, read again by
+	// ReloadFile (POST /api/v1/config/reload); empty disables reloads.
+	ConfigPath string
+	// Inherited are listening sockets handed over by the process being
+	// upgraded, by socket name (upgrade.go); New serves on them instead
+	// of binding and closes those it does not use.
+	Inherited map[string]net.Listener
+	// TransferTimeout is the window over which Takeover moves live
+	// connections to the new process (MOSN's TransferTimeout); zero means
+	// DefaultTransferTimeout.
+	TransferTimeout time.Duration
 }
 
 // VersionInfo is what /api/v1/version reports.
@@ -167,6 +178,11 @@ type Server struct {
 	draining     atomic.Bool
 	quit         chan struct{}
 	quitOnce     sync.Once
+
+	cfgPath   string
+	inherited map[string]net.Listener
+	adminLn   net.Listener
+	transfer  time.Duration
 }
 
 // New builds a server from cfg and binds its listeners, so that an address
@@ -193,7 +209,11 @@ func New(o Options) (_ *Server, err error) {
 		features: o.Features,
 		started:  time.Now(),
 		quit:     make(chan struct{}),
+		cfgPath:  o.ConfigPath,
+		transfer: o.TransferTimeout,
 	}
+	s.inherited = o.Inherited
+	defer s.closeInherited()
 	s.stage.set(Initing)
 	defer func() {
 		if err != nil {
@@ -254,7 +274,7 @@ func New(o Options) (_ *Server, err error) {
 		if port == 0 {
 			port = config.DefaultPProfPort
 		}
-		if s.pprof, s.pprofLn, err = startPProf(port); err != nil {
+		if s.pprof, s.pprofLn, err = s.startPProf(port); err != nil {
 			return nil, fmt.Errorf("server: pprof: %w", err)
 		}
 	}

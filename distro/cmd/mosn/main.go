@@ -1,6 +1,6 @@
 // Command mosn runs the MOSN in Go proxy.
 //
-//	mosn start [-c FILE] [-f feature=bool,...] [-l level] [--pid-file FILE]
+//	mosn start [-c FILE] [-f feature=bool,...] [-l level] [--pid-file FILE] [--transfer-timeout 30s]
 //	mosn validate -c FILE
 //	mosn version
 package main
@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/server"
@@ -77,6 +78,7 @@ type startFlags struct {
 	features string
 	level    string
 	pidFile  string
+	transfer time.Duration
 }
 
 func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
@@ -90,6 +92,7 @@ func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
 		fs.StringVar(&f.level, "l", "", "log level, overriding default_log_level (DEBUG, INFO, WARN, ERROR, FATAL, TRACE)")
 		fs.StringVar(&f.level, "log-level", "", "same as -l")
 		fs.StringVar(&f.pidFile, "pid-file", "", "write the process id to this file, removed on exit (default: the config's \"pid\")")
+		fs.DurationVar(&f.transfer, "transfer-timeout", server.DefaultTransferTimeout, "hot upgrade: the window over which live connections move to the new process")
 	}
 	return fs
 }
@@ -132,6 +135,18 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("start: unexpected argument %q", fs.Arg(0))
 	}
+	// Signals are caught from the start: SIGHUP's default action would
+	// kill a process that a supervisor upgrades right after it wrote its
+	// pid file; one that arrives while starting is handled once running.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	gate, err := newFeatureGate()
 	if err != nil {
 		return err
@@ -143,8 +158,23 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A running process to upgrade from hands over its sockets (and its
+	// config, with inherit_old_mosnconfig); any failure from here to
+	// server.New aborts the session and leaves it serving.
+	up, err := inherit(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	if up.handoff != nil && cfg.InheritOldMosnconfig {
+		if cfg, err = up.oldConfig(); err != nil {
+			up.abort(err)
+			return err
+		}
+		source = fmt.Sprintf("the config of pid %d", up.handoff.PID)
+	}
 	applyFeatures(gate, cfg)
 	if err := gate.Init(); err != nil {
+		up.abort(err)
 		return fmt.Errorf("start: -f: %w", err)
 	}
 	if f.level != "" {
@@ -155,8 +185,10 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
 		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate})
+	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, ConfigPath: f.config,
+		Inherited: up.listeners(), TransferTimeout: f.transfer})
 	if err != nil {
+		up.abort(err)
 		return err
 	}
 	if f.pidFile == "" {
@@ -164,19 +196,16 @@ func start(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.pidFile != "" {
 		if err := os.WriteFile(f.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			up.abort(err)
 			srv.Close()
 			return fmt.Errorf("start: pid file: %w", err)
 		}
-		defer os.Remove(f.pidFile)
+		defer removePidFile(f.pidFile)
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
 	srv.Start()
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
+	upgraded := up.serve(srv, stdout, stderr)
+	defer up.close()
 	for _, ln := range srv.Listeners() {
 		scheme := "http" // a tcp listener usually serves HTTP
 		if n := ln.Addr().Network(); n != "tcp" {
@@ -214,6 +243,12 @@ wait:
 		case <-srv.QuitRequested():
 			why = "quitquitquit"
 			break wait
+		case <-hup:
+			up.forkExec(args, stdout, stderr)
+		case <-upgraded:
+			// Takeover closed the server once its connections moved.
+			fmt.Fprintln(stdout, "mosn: handed over to the new process, exiting")
+			return nil
 		}
 	}
 	timeout := srv.GracefulTimeout()

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package network
+
+func (p *parker) detach(c *Conn) {}
