@@ -27,7 +27,11 @@ const MaxDepth = 200
 
 // Unmarshal decodes Envoy JSON into m. Unknown fields are errors, as in
 // Envoy; Any values of unknown types become TypedStructs.
-func Unmarshal(data []byte, m proto.Message) error {
+func Unmarshal(data []byte, m proto.Message) error { return UnmarshalWith(data, m, false) }
+
+// UnmarshalWith is Unmarshal; discardUnknown drops unknown fields instead
+// of refusing them (Envoy's --allow-unknown-static-fields).
+func UnmarshalWith(data []byte, m proto.Message, discardUnknown bool) error {
 	var tree any
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.UseNumber()
@@ -55,7 +59,7 @@ func Unmarshal(data []byte, m proto.Message) error {
 	if err != nil {
 		return fmt.Errorf("envoyjson: %w", err)
 	}
-	if err := (protojson.UnmarshalOptions{}).Unmarshal(b, m); err != nil {
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: discardUnknown}).Unmarshal(b, m); err != nil {
 		return fmt.Errorf("envoyjson: %w", err)
 	}
 	return nil

@@ -10,7 +10,9 @@ import (
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/seed405ffdea/mosn/istio-adapter/internal/xdstest"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -32,17 +34,17 @@ func TestADS(t *testing.T) {
 }
 
 func testADS(t *testing.T, network string, delta bool) {
-	a, b := backend(t, "A"), backend(t, "B")
-	cp := newControlPlane(t, network)
+	a, b := xdstest.Backend(t, "A"), xdstest.Backend(t, "B")
+	cp := xdstest.NewControlPlane(t, network)
 	res := func(route any, claA, claB []string) map[resourcev3.Type][]types.Resource {
 		return map[resourcev3.Type][]types.Resource{
-			resourcev3.ClusterType:  {edsCluster("c1"), edsCluster("c2")},
-			resourcev3.EndpointType: {cla("c1", claA...), cla("c2", claB...)},
+			resourcev3.ClusterType:  {xdstest.EDSCluster("c1"), xdstest.EDSCluster("c2")},
+			resourcev3.EndpointType: {xdstest.CLA("c1", claA...), xdstest.CLA("c2", claB...)},
 			resourcev3.RouteType:    {route.(types.Resource)},
-			resourcev3.ListenerType: {httpListener(t, "ingress", "r1")},
+			resourcev3.ListenerType: {xdstest.HTTPListener(t, "ingress", "r1")},
 		}
 	}
-	cp.push("1", res(weightedRoute("r1", "c1", 100, "c2", 0), []string{a}, []string{b}))
+	cp.Push("1", res(xdstest.WeightedRoute("r1", "c1", 100, "c2", 0), []string{a}, []string{b}))
 
 	srv := newProxy(t)
 	client, ctrl := startClient(t, srv, cp, delta)
@@ -64,25 +66,23 @@ func testADS(t *testing.T, network string, delta bool) {
 		t.Fatalf("weights 100/0: got %v, want all A", got)
 	}
 	// The node went in full on the first request.
-	cp.mu.Lock()
-	if len(cp.nodes) == 0 || cp.nodes[0].GetId() != testNodeID || cp.nodes[0].GetCluster() != "app.default" {
-		t.Errorf("first request's node = %v", cp.nodes)
+	if nodes := cp.Nodes(); len(nodes) == 0 || nodes[0].GetId() != xdstest.NodeID || nodes[0].GetCluster() != "app.default" {
+		t.Errorf("first request's node = %v", nodes)
 	}
-	cp.mu.Unlock()
 
 	// Weights move the split.
-	cp.push("2", res(weightedRoute("r1", "c1", 0, "c2", 100), []string{a}, []string{b}))
+	cp.Push("2", res(xdstest.WeightedRoute("r1", "c1", 0, "c2", 100), []string{a}, []string{b}))
 	eventually(t, "traffic to B", func() bool { b, err := get(addr); return err == nil && b == "B" })
 	if got := split(t, addr, 20); got["B"] != 20 {
 		t.Fatalf("weights 0/100: got %v, want all B", got)
 	}
-	cp.push("3", res(weightedRoute("r1", "c1", 50, "c2", 50), []string{a}, []string{b}))
+	cp.Push("3", res(xdstest.WeightedRoute("r1", "c1", 50, "c2", 50), []string{a}, []string{b}))
 	eventually(t, "a 50/50 split", func() bool { g := split(t, addr, 40); return g["A"] > 5 && g["B"] > 5 && g["A"]+g["B"] == 40 })
 
 	// Endpoints: c1 gets both backends, then loses A.
-	cp.push("4", res(weightedRoute("r1", "c1", 100), []string{a, b}, []string{b}))
+	cp.Push("4", res(xdstest.WeightedRoute("r1", "c1", 100), []string{a, b}, []string{b}))
 	eventually(t, "c1 balancing over A and B", func() bool { g := split(t, addr, 20); return g["A"] > 0 && g["B"] > 0 && g["A"]+g["B"] == 20 })
-	cp.push("5", res(weightedRoute("r1", "c1", 100), []string{b}, []string{b}))
+	cp.Push("5", res(xdstest.WeightedRoute("r1", "c1", 100), []string{b}, []string{b}))
 	eventually(t, "A removed from c1", func() bool { g := split(t, addr, 10); return g["B"] == 10 })
 	if got := split(t, addr, 20); got["B"] != 20 {
 		t.Fatalf("after removing A: got %v", got)
@@ -115,18 +115,18 @@ func testADS(t *testing.T, network string, delta bool) {
 
 	// A bad cluster and a listener with a security filter are NACKed;
 	// the good config keeps serving.
-	badCluster := edsCluster("c3")
+	badCluster := xdstest.EDSCluster("c3")
 	badCluster.LbPolicy = clusterv3.Cluster_CLUSTER_PROVIDED
 	rbac, _ := anypb.New(&rbacv3.RBAC{})
-	bad6 := res(weightedRoute("r1", "c1", 100), []string{b}, []string{b})
+	bad6 := res(xdstest.WeightedRoute("r1", "c1", 100), []string{b}, []string{b})
 	bad6[resourcev3.ClusterType] = append(bad6[resourcev3.ClusterType], badCluster)
-	bad6[resourcev3.EndpointType] = append(bad6[resourcev3.EndpointType], cla("c3", b))
-	bad6[resourcev3.ListenerType] = append(bad6[resourcev3.ListenerType], httpListener(t, "secured", "r1",
+	bad6[resourcev3.EndpointType] = append(bad6[resourcev3.EndpointType], xdstest.CLA("c3", b))
+	bad6[resourcev3.ListenerType] = append(bad6[resourcev3.ListenerType], xdstest.HTTPListener(t, "secured", "r1",
 		&hcmv3.HttpFilter{Name: "envoy.filters.http.rbac", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: rbac}}))
-	cp.push("6", bad6)
+	cp.Push("6", bad6)
 	eventually(t, "NACKs for c3 and the rbac listener", func() bool {
 		var c3, sec bool
-		for _, n := range cp.nackList() {
+		for _, n := range cp.NACKs() {
 			c3 = c3 || strings.Contains(n, `cluster "c3"`) && strings.Contains(n, "CLUSTER_PROVIDED")
 			sec = sec || strings.Contains(n, `listener "secured"`) && strings.Contains(n, "envoy.filters.http.rbac")
 		}
@@ -141,15 +141,15 @@ func testADS(t *testing.T, network string, delta bool) {
 
 	// Control plane restart: traffic continues, the client reconnects and
 	// takes the next version.
-	cp.stop()
-	cp.push("7", res(weightedRoute("r1", "c1", 100), []string{a}, []string{b}))
+	cp.Stop()
+	cp.Push("7", res(xdstest.WeightedRoute("r1", "c1", 100), []string{a}, []string{b}))
 	for i := 0; i < 20; i++ {
 		if b, err := get(addr); err != nil || b != "B" {
 			t.Fatalf("while the control plane is down: %q %v", b, err)
 		}
 	}
 	stopTraffic()
-	cp.start()
+	cp.Start()
 	eventually(t, "reconnect and version 7", func() bool { b, err := get(addr); return err == nil && b == "A" })
 }
 
