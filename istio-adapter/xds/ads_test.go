@@ -12,7 +12,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"github.com/seed405ffdea/mosn/istio-adapter/internal/xdstest"
+	"github.com/seed405ffdea/mosn/istio-adapter/xdstest"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 

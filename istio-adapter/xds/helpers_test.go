@@ -13,7 +13,7 @@ import (
 
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/server"
-	"github.com/seed405ffdea/mosn/istio-adapter/internal/xdstest"
+	"github.com/seed405ffdea/mosn/istio-adapter/xdstest"
 )
 
 // newProxy starts a core server with no listeners or clusters, the way

@@ -77,6 +77,7 @@ type startFlags struct {
 	features string
 	level    string
 	pidFile  string
+	proxy    proxyFlags
 }
 
 func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
@@ -90,6 +91,7 @@ func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
 		fs.StringVar(&f.level, "l", "", "log level, overriding default_log_level (DEBUG, INFO, WARN, ERROR, FATAL, TRACE)")
 		fs.StringVar(&f.level, "log-level", "", "same as -l")
 		fs.StringVar(&f.pidFile, "pid-file", "", "write the process id to this file, removed on exit (default: the config's \"pid\")")
+		f.proxy.register(fs)
 	}
 	return fs
 }
@@ -112,7 +114,7 @@ func validate(args []string, stdout, stderr io.Writer) error {
 	if f.config == "" {
 		return errors.New("validate: -c FILE is required")
 	}
-	cfg, _, err := loadConfig(f.config)
+	cfg, _, _, err := loadAnyConfig(f.config, nil)
 	if err != nil {
 		return err
 	}
@@ -139,7 +141,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if err := gate.Set(f.features); err != nil {
 		return fmt.Errorf("start: -f: %w", err)
 	}
-	cfg, source, err := loadConfig(f.config)
+	cfg, source, bs, err := loadAnyConfig(f.config, &f.proxy)
 	if err != nil {
 		return err
 	}
@@ -149,7 +151,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.level != "" {
 		for i := range cfg.Servers {
-			cfg.Servers[i].DefaultLogLevel = f.level
+			cfg.Servers[i].DefaultLogLevel = mosnLevel(f.level)
 		}
 	}
 	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
@@ -177,6 +179,12 @@ func start(args []string, stdout, stderr io.Writer) error {
 	defer signal.Stop(usr1)
 	srv.Start()
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
+	stopXDS, err := startXDS(srv, bs, fs, stdout)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer stopXDS()
 	for _, ln := range srv.Listeners() {
 		fmt.Fprintf(stdout, "  listener %-20s http://%s\n", ln.Name(), ln.Addr())
 	}
