@@ -191,6 +191,9 @@ type Options struct {
 	PProf bool
 	// Logger records every change made through the API; nil discards.
 	Logger *slog.Logger
+	// Handlers are extra GET endpoints by path (the xDS adapter's Envoy
+	// config_dump); one whose path is a built-in endpoint replaces it.
+	Handlers map[string]http.Handler
 }
 
 // Server is the admin HTTP server.
@@ -240,6 +243,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handle(method, path, help string, h http.HandlerFunc) {
+	if x, ok := s.o.Handlers[path]; ok && method == "GET" {
+		h = x.ServeHTTP
+	}
 	s.mux.HandleFunc(method+" "+path, h)
 	s.help = append(s.help, endpoint{method, path, help})
 }
@@ -255,8 +261,22 @@ func (s *Server) routes() {
 		s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 		s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
+	for path, h := range s.o.Handlers {
+		if !s.registered(path) {
+			s.handle("GET", path, "added by the distro", h.ServeHTTP)
+		}
+	}
 	s.handle("GET", "/help", "this list", s.helpPage)
 	s.mux.HandleFunc("GET /{$}", s.helpPage)
+}
+
+func (s *Server) registered(path string) bool {
+	for _, e := range s.help {
+		if e.path == path && e.method == "GET" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) helpPage(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"sort"
 
 	"github.com/seed405ffdea/mosn/core/accesslog"
@@ -17,7 +18,7 @@ var (
 )
 
 // newAdmin binds the admin API on addr.
-func (s *Server) newAdmin(addr string, auth admin.Authenticator) (*admin.Server, error) {
+func (s *Server) newAdmin(addr string, auth admin.Authenticator, handlers map[string]http.Handler) (*admin.Server, error) {
 	o := admin.Options{
 		Address:       addr,
 		Config:        s,
@@ -33,6 +34,7 @@ func (s *Server) newAdmin(addr string, auth admin.Authenticator) (*admin.Server,
 		Auth:          auth,
 		PProf:         s.cfg.PProf != nil && s.cfg.PProf.Debug,
 		Logger:        s.log,
+		Handlers:      handlers,
 	}
 	if s.logger != nil {
 		o.ErrorLog = s.logger

@@ -91,6 +91,9 @@ type Options struct {
 	// AdminAuth, if set, guards the admin API (admin.BasicAuth, or any
 	// admin.Authenticator).
 	AdminAuth admin.Authenticator
+	// AdminHandlers add GET endpoints to the admin API, by path; one
+	// whose path is built in replaces it (admin.Options.Handlers).
+	AdminHandlers map[string]http.Handler
 }
 
 // VersionInfo is what /api/v1/version reports.
@@ -244,7 +247,7 @@ func New(o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	if o.Config.Admin != nil {
-		s.admin, err = s.newAdmin(o.Config.Admin.Addr(), o.AdminAuth)
+		s.admin, err = s.newAdmin(o.Config.Admin.Addr(), o.AdminAuth, o.AdminHandlers)
 		if err != nil {
 			return nil, fmt.Errorf("server: admin: %w", err)
 		}

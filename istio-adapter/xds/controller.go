@@ -90,6 +90,9 @@ type Controller struct {
 	listeners map[string]*entry // by listener name
 	routes    map[string]*entry // by route configuration name
 	versions  map[string]string // type URL -> last accepted version
+	// failures are the refused resources by type URL and name, until a
+	// later version of them is applied.
+	failures map[string]map[string]failure
 
 	// applied tracks what the target runs, by kind.
 	applied struct{ clusters, listeners, routers map[string]bool }
@@ -122,6 +125,7 @@ func NewController(o ControllerOptions) *Controller {
 		listeners:   map[string]*entry{},
 		routes:      map[string]*entry{},
 		versions:    map[string]string{},
+		failures:    map[string]map[string]failure{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -137,18 +141,35 @@ func NewController(o ControllerOptions) *Controller {
 
 // resourceErrors collects per-resource refusals for the NACK's
 // error_detail.
-type resourceErrors []string
+type resourceErrors []resourceError
+
+type resourceError struct {
+	kind, name string
+	err        error
+}
 
 func (e *resourceErrors) add(kind, name string, err error) {
-	*e = append(*e, fmt.Sprintf("%s %q: %v", kind, name, err))
+	*e = append(*e, resourceError{kind, name, err})
 }
 
 func (e resourceErrors) err() error {
 	if len(e) == 0 {
 		return nil
 	}
-	sort.Strings(e)
-	return errors.New(strings.Join(e, "; "))
+	msgs := make([]string, len(e))
+	for i, r := range e {
+		msgs[i] = fmt.Sprintf("%s %q: %v", r.kind, r.name, r.err)
+	}
+	sort.Strings(msgs)
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// failure is a resource the last update of its type refused (Envoy's
+// UpdateFailureState in config_dump).
+type failure struct {
+	res  proto.Message
+	msg  string
+	when time.Time
 }
 
 // Handle applies one response of typeURL. full is true for a State of the
@@ -173,6 +194,7 @@ func (c *Controller) Handle(typeURL string, res []Resource, removed []string, fu
 		return fmt.Errorf("xds: unexpected type %s", typeURL)
 	}
 	c.advance()
+	c.recordFailures(typeURL, res, errs)
 	err := errs.err()
 	kind := shortType(typeURL)
 	if err != nil {
@@ -184,6 +206,35 @@ func (c *Controller) Handle(typeURL string, res []Resource, removed []string, fu
 		c.log.Info("xds: update applied", "type", kind, "version", version, "resources", len(res), "removed", len(removed))
 	}
 	return err
+}
+
+func (c *Controller) recordFailures(typeURL string, res []Resource, errs resourceErrors) {
+	m := c.failures[typeURL]
+	if m == nil {
+		m = map[string]failure{}
+		c.failures[typeURL] = m
+	}
+	bad := map[string]bool{}
+	for _, e := range errs {
+		bad[e.name] = true
+		f := failure{msg: e.err.Error(), when: c.now()}
+		for _, r := range res {
+			if r.Name == e.name {
+				f.res = r.Msg
+			}
+		}
+		m[e.name] = f
+	}
+	for _, r := range res {
+		if !bad[r.Name] {
+			delete(m, r.Name)
+		}
+	}
+	notes := 0
+	for _, e := range c.table(typeURL) {
+		notes += len(e.notes)
+	}
+	c.metrics.setNotes(shortType(typeURL), notes)
 }
 
 // Version returns the last version of typeURL accepted.

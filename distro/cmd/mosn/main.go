@@ -157,7 +157,8 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
 		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
-	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate})
+	xh := newXDSHandlers(bs)
+	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, AdminHandlers: xh.Map()})
 	if err != nil {
 		return err
 	}
@@ -179,7 +180,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 	defer signal.Stop(usr1)
 	srv.Start()
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
-	stopXDS, err := startXDS(srv, bs, fs, stdout)
+	stopXDS, err := startXDS(srv, bs, xh, fs, stdout)
 	if err != nil {
 		srv.Close()
 		return err

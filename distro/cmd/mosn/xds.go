@@ -157,9 +157,18 @@ func splitMixed(data []byte) (mosn, envoy []byte, ok bool) {
 	return m, e, true
 }
 
+// newXDSHandlers returns the admin endpoints of the xDS client (Envoy's
+// /config_dump, /xds/skipped) when bs has an ADS config, else nil.
+func newXDSHandlers(bs *bootstrap.Bootstrap) *xds.Handlers {
+	if bs == nil || bs.ADS == nil {
+		return nil
+	}
+	return &xds.Handlers{}
+}
+
 // startXDS connects the ADS client of bs to srv; the returned function
 // stops it.
-func startXDS(srv *server.Server, bs *bootstrap.Bootstrap, fs *flag.FlagSet, stdout io.Writer) (func(), error) {
+func startXDS(srv *server.Server, bs *bootstrap.Bootstrap, xh *xds.Handlers, fs *flag.FlagSet, stdout io.Writer) (func(), error) {
 	if bs == nil {
 		return func() {}, nil
 	}
@@ -191,10 +200,11 @@ func startXDS(srv *server.Server, bs *bootstrap.Bootstrap, fs *flag.FlagSet, std
 	if err != nil {
 		return nil, err
 	}
-	client, _, err := bs.NewClient(srv, log, m)
+	client, ctrl, err := bs.NewClient(srv, log, m)
 	if err != nil {
 		return nil, err
 	}
+	xh.Set(ctrl)
 	client.Start()
 	mode := "SotW"
 	if bs.ADS.Delta {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -85,6 +87,22 @@ func TestStartFromEnvoyBootstrap(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(metrics), `xds_updates_applied_total{type="lds"}`) {
 		t.Errorf("15090 lacks xDS metrics")
+	}
+	// Envoy's config_dump on the admin port, as istioctl reads it.
+	resp, err = client.Get("http://127.0.0.1:" + strconv.Itoa(admin) + "/config_dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var dump bytes.Buffer
+	if err := json.Compact(&dump, raw); err != nil {
+		t.Fatalf("config_dump: %v", err)
+	}
+	for _, want := range []string{"envoy.admin.v3.ListenersConfigDump", `"name":"app-in"`, `"versionInfo":"1"`} {
+		if !strings.Contains(dump.String(), want) {
+			t.Errorf("config_dump lacks %s", want)
+		}
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.waitExit(t, "SIGTERM")
