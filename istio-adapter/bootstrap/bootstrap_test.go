@@ -13,8 +13,8 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/seed405ffdea/mosn/core/server"
-	"github.com/seed405ffdea/mosn/istio-adapter/xdstest"
 	"github.com/seed405ffdea/mosn/istio-adapter/xds"
+	"github.com/seed405ffdea/mosn/istio-adapter/xdstest"
 	"github.com/seed405ffdea/mosn/pkg/leakcheck"
 )
 

@@ -3,8 +3,8 @@ package xds
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"log/slog"
+	"net/http"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
