@@ -151,6 +151,15 @@ func testADS(t *testing.T, network string, delta bool) {
 	stopTraffic()
 	cp.Start()
 	eventually(t, "reconnect and version 7", func() bool { b, err := get(addr); return err == nil && b == "A" })
+
+	// A restart with nothing changed: the server sends nothing new, yet
+	// the client must subscribe to every type again so that the next
+	// change (a route weight, RDS) arrives.
+	cp.Stop()
+	cp.Start()
+	eventually(t, "the new stream", func() bool { return len(cp.Nodes()) >= 2 })
+	cp.Push("8", res(xdstest.WeightedRoute("r1", "c2", 100), []string{a}, []string{b}))
+	eventually(t, "version 8 after a restart without changes", func() bool { b, err := get(addr); return err == nil && b == "B" })
 }
 
 func errString(err error) string {

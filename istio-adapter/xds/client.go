@@ -70,6 +70,10 @@ type Client struct {
 	syncOnce sync.Once
 	synced   chan struct{}
 	streams  int
+	// resumed: a previous stream got as far as LDS, so a new stream
+	// subscribes to every type at once (the server may not resend what
+	// has not changed since the versions the client reports).
+	resumed bool
 }
 
 // NewClient validates o and prepares the connection (gRPC connects
@@ -200,6 +204,17 @@ func (c *Client) loop(ctx context.Context, p protocol) (bool, error) {
 	}
 	c.o.Metrics.setConnected(true)
 	ldsSent := false
+	if c.resumed {
+		for _, t := range []string{EndpointType, ListenerType, RouteType} {
+			if err := p.resubscribe(t); err != nil {
+				return false, err
+			}
+		}
+		if err := p.subscribe(ListenerType); err != nil {
+			return false, err
+		}
+		ldsSent = true
+	}
 	start := time.Now()
 	cdsSeen := false
 	maybeLDS := func() error {
@@ -208,7 +223,7 @@ func (c *Client) loop(ctx context.Context, p protocol) (bool, error) {
 		}
 		timedOut := c.o.InitialFetchTimeout > 0 && time.Since(start) >= c.o.InitialFetchTimeout
 		if (cdsSeen && c.o.Controller.Warming() == 0) || timedOut {
-			ldsSent = true
+			ldsSent, c.resumed = true, true
 			return p.subscribe(ListenerType)
 		}
 		return nil
