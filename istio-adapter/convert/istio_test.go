@@ -1,13 +1,11 @@
 package convert
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/server"
-	"github.com/seed405ffdea/mosn/istio-adapter/envoyjson"
 )
 
 // outcome is what happened to one resource: converted and accepted by
@@ -24,14 +22,7 @@ type outcome struct {
 // converted, the way the xDS controller applies them.
 func verdicts(t *testing.T, file string) []outcome {
 	t.Helper()
-	data, err := os.ReadFile("../testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := envoyjson.ReadConfigDump(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := loadDump(t, file)
 	known := server.NewRegistries().Known()
 	base := &config.MOSNConfig{Servers: []config.ServerConfig{{Listeners: []config.ListenerConfig{}, Routers: []config.RouterConfig{}}}}
 	if err := base.ValidateWith(known); err != nil {

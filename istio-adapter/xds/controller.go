@@ -13,10 +13,6 @@ import (
 	"sync"
 	"time"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 
@@ -465,11 +461,3 @@ func (c *Controller) record(u *config.Update) {
 		delete(c.applied.routers, n)
 	}
 }
-
-// Assert the resource types handled.
-var (
-	_ = (*clusterv3.Cluster)(nil)
-	_ = (*endpointv3.ClusterLoadAssignment)(nil)
-	_ = (*listenerv3.Listener)(nil)
-	_ = (*routev3.RouteConfiguration)(nil)
-)

@@ -1,10 +1,6 @@
 package xds
 
 import (
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed405ffdea/mosn/core/config"
@@ -14,6 +10,29 @@ import (
 // unchanged reports whether e already holds res in a good state.
 func unchanged(e *entry, res proto.Message) bool {
 	return e != nil && e.err == "" && proto.Equal(e.res, res)
+}
+
+// incoming checks one resource of a response: its type, whether it
+// changed, and its conversion. ok is false when there is nothing to apply:
+// it is unchanged (its version is updated), or it is refused (recorded in
+// errs).
+func incoming[M proto.Message, T any](tbl map[string]*entry, kind string, r Resource, conv func(M) (T, error), errs *resourceErrors) (m M, out T, old *entry, ok bool) {
+	m, isM := r.Msg.(M)
+	if !isM {
+		errs.add(kind, r.Name, errWrongType)
+		return m, out, nil, false
+	}
+	old = tbl[r.Name]
+	if unchanged(old, m) {
+		old.version = r.Version
+		return m, out, old, false
+	}
+	out, err := conv(m)
+	if err != nil {
+		errs.add(kind, r.Name, err)
+		return m, out, old, false
+	}
+	return m, out, old, true
 }
 
 // hostsFor returns the cluster's hosts from its endpoints, with hosts
@@ -32,19 +51,8 @@ func (c *Controller) onClusters(res []Resource, removed []string, full bool, err
 	var parts []part
 	for _, r := range res {
 		seen[r.Name] = true
-		cl, ok := r.Msg.(*clusterv3.Cluster)
+		cl, conv, _, ok := incoming(c.clusters, "cluster", r, convert.ConvertCluster, errs)
 		if !ok {
-			errs.add("cluster", r.Name, errWrongType)
-			continue
-		}
-		old := c.clusters[r.Name]
-		if unchanged(old, cl) {
-			old.version = r.Version
-			continue
-		}
-		conv, err := convert.ConvertCluster(cl)
-		if err != nil {
-			errs.add("cluster", r.Name, err)
 			continue
 		}
 		e := &entry{res: cl, version: r.Version, cluster: conv, notes: conv.Notes.Skipped, since: c.now(), state: stateWarming}
@@ -88,19 +96,8 @@ func (c *Controller) onClusters(res []Resource, removed []string, full bool, err
 func (c *Controller) onEndpoints(res []Resource, removed []string, errs *resourceErrors) {
 	var parts []part
 	for _, r := range res {
-		cla, ok := r.Msg.(*endpointv3.ClusterLoadAssignment)
+		cla, conv, _, ok := incoming(c.endpoints, "endpoints", r, convert.ConvertEndpoints, errs)
 		if !ok {
-			errs.add("endpoints", r.Name, errWrongType)
-			continue
-		}
-		old := c.endpoints[r.Name]
-		if unchanged(old, cla) {
-			old.version = r.Version
-			continue
-		}
-		conv, err := convert.ConvertEndpoints(cla)
-		if err != nil {
-			errs.add("endpoints", r.Name, err)
 			continue
 		}
 		e := &entry{res: cla, version: r.Version, hosts: conv, notes: conv.Notes.Skipped, updated: c.now(), state: stateActive}
@@ -143,19 +140,8 @@ func (c *Controller) onListeners(res []Resource, removed []string, full bool, er
 	var parts []part
 	for _, r := range res {
 		seen[r.Name] = true
-		l, ok := r.Msg.(*listenerv3.Listener)
+		l, conv, old, ok := incoming(c.listeners, "listener", r, convert.ConvertListener, errs)
 		if !ok {
-			errs.add("listener", r.Name, errWrongType)
-			continue
-		}
-		old := c.listeners[r.Name]
-		if unchanged(old, l) {
-			old.version = r.Version
-			continue
-		}
-		conv, err := convert.ConvertListener(l)
-		if err != nil {
-			errs.add("listener", r.Name, err)
 			continue
 		}
 		e := &entry{res: l, version: r.Version, listener: conv, notes: conv.Notes.Skipped, since: c.now(), state: stateWarming}
@@ -257,19 +243,8 @@ func (c *Controller) clustersReady(t *config.RouterConfig) bool {
 func (c *Controller) onRoutes(res []Resource, removed []string, errs *resourceErrors) {
 	var parts []part
 	for _, r := range res {
-		rc, ok := r.Msg.(*routev3.RouteConfiguration)
+		rc, conv, old, ok := incoming(c.routes, "route", r, convert.ConvertRoute, errs)
 		if !ok {
-			errs.add("route", r.Name, errWrongType)
-			continue
-		}
-		old := c.routes[r.Name]
-		if unchanged(old, rc) {
-			old.version = r.Version
-			continue
-		}
-		conv, err := convert.ConvertRoute(rc)
-		if err != nil {
-			errs.add("route", r.Name, err)
 			continue
 		}
 		e := &entry{res: rc, version: r.Version, route: conv, notes: conv.Notes.Skipped, since: c.now(), state: stateWarming}
