@@ -55,6 +55,9 @@ type Bootstrap struct {
 	Node *corev3.Node
 	// ADS is nil without dynamic_resources.ads_config.
 	ADS *ADS
+	// SDSTarget is the gRPC target of the static cluster "sds-grpc"
+	// (pilot-agent's secret socket), for an sds.Client; empty without it.
+	SDSTarget string
 	// Config is the static part in the core model: admin, static
 	// clusters and listeners (the prometheus listener as a metrics
 	// sink). It is not validated yet.
@@ -65,6 +68,9 @@ type Bootstrap struct {
 	// Notes are the conversion notes of the static resources.
 	Notes []string
 }
+
+// SDSCluster is the static cluster Istio's bootstrap names for SDS.
+const SDSCluster = "sds-grpc"
 
 // acted are the top-level bootstrap fields this package uses.
 var acted = map[string]bool{"node": true, "dynamic_resources": true, "static_resources": true, "admin": true}
@@ -138,6 +144,13 @@ func Parse(data []byte, o Options) (*Bootstrap, error) {
 		name := c.GetName()
 		if b.ADS != nil && name == b.ADS.Cluster {
 			continue // the xDS client dials it itself
+		}
+		if name == SDSCluster {
+			if t, err := grpcTarget(c); err == nil {
+				b.SDSTarget = t
+				b.Notes = append(b.Notes, fmt.Sprintf("static_resources.clusters[%q]: the SDS client's target %s", name, t))
+				continue
+			}
 		}
 		cl, err := convert.ConvertCluster(c)
 		if err != nil {

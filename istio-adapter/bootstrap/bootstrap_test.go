@@ -46,10 +46,14 @@ func TestParseGolden(t *testing.T) {
 					t.Errorf("ignored lacks %q:\n%s", want, ign)
 				}
 			}
-			// sds-grpc (a unix socket) is not a core cluster yet; it is
-			// reported, not fatal.
-			if !strings.Contains(ign, `static_resources.clusters["sds-grpc"]`) {
-				t.Errorf("sds-grpc not reported:\n%s", ign)
+			// sds-grpc is the SDS client's socket, not a proxy cluster.
+			if b.SDSTarget != "unix:./var/run/secrets/workload-spiffe-uds/test.sock" {
+				t.Errorf("sds target %q", b.SDSTarget)
+			}
+			for _, cl := range b.Config.ClusterManager.Clusters {
+				if cl.Name == "sds-grpc" || cl.Name == "xds-grpc" {
+					t.Errorf("%s became a proxy cluster", cl.Name)
+				}
 			}
 			c := b.Config
 			if c.Admin == nil || c.Admin.Addr() != "127.0.0.1:15000" && c.Admin.Addr() != "127.0.0.1:15005" {

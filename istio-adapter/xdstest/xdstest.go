@@ -23,6 +23,7 @@ import (
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	secretgrpc "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -97,6 +98,7 @@ func (cp *ControlPlane) Start() {
 	srv := serverv3.NewServer(context.Background(), cp.cache, cb)
 	cp.gs = grpc.NewServer()
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(cp.gs, srv)
+	secretgrpc.RegisterSecretDiscoveryServiceServer(cp.gs, srv)
 	go cp.gs.Serve(ln)
 }
 
