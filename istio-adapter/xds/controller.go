@@ -90,6 +90,10 @@ type Controller struct {
 	// later version of them is applied.
 	failures map[string]map[string]failure
 
+	// removing are clusters the control plane removed that a route
+	// table still named when it did; advance retries their removal.
+	removing map[string]bool
+
 	// applied tracks what the target runs, by kind.
 	applied struct{ clusters, listeners, routers map[string]bool }
 }
@@ -122,6 +126,7 @@ func NewController(o ControllerOptions) *Controller {
 		routes:      map[string]*entry{},
 		versions:    map[string]string{},
 		failures:    map[string]map[string]failure{},
+		removing:    map[string]bool{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -392,9 +397,12 @@ func (c *Controller) apply(parts []part, errs *resourceErrors) {
 			err = c.target.Update(&p.u)
 		}
 		if err != nil {
-			if errs != nil {
+			switch {
+			case p.deferred:
+				// A removal still referenced: retried by advance.
+			case errs != nil:
 				errs.add(p.kind, p.name, err)
-			} else {
+			default:
 				c.log.Warn("xds: deferred apply failed", "kind", p.kind, "name", p.name, "error", err)
 				c.metrics.rejected("deferred")
 			}
@@ -429,6 +437,10 @@ type part struct {
 	u          config.Update
 	ok         func()
 	failed     func(error)
+	// deferred: a refusal is not an error of the response (a removal of
+	// a cluster a route table still names waits for the table to change,
+	// as Envoy removes it without asking).
+	deferred bool
 }
 
 func merge(dst, src *config.Update) {

@@ -9,6 +9,8 @@ import (
 
 	"net/http/httptest"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+
 	"github.com/seed405ffdea/mosn/core/config"
 	"github.com/seed405ffdea/mosn/core/server"
 	"github.com/seed405ffdea/mosn/istio-adapter/envoyjson"
@@ -223,5 +225,36 @@ func TestConfigDump(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "good" {
 		t.Errorf("active clusters read back: %v", names)
+	}
+}
+
+// A cluster removed while a route table still names it is removed once
+// the table stops naming it (Envoy removes it at once; the engine checks
+// references), and the removal is not a NACK.
+func TestRemoveReferencedCluster(t *testing.T) {
+	tg := newConfigTarget(t)
+	c := NewController(ControllerOptions{Target: tg})
+	static := func(name string) *clusterv3.Cluster {
+		cl := xdstest.EDSCluster(name)
+		cl.ClusterDiscoveryType = nil
+		return cl
+	}
+	if err := c.Handle(ClusterType, []Resource{{Name: "a", Msg: static("a")}, {Name: "b", Msg: static("b")}}, nil, true, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Handle(RouteType, []Resource{{Name: "r", Msg: xdstest.WeightedRoute("r", "a", 1)}}, nil, false, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Handle(ClusterType, []Resource{{Name: "b", Msg: static("b")}}, nil, true, "2"); err != nil {
+		t.Fatalf("removing a referenced cluster was NACKed: %v", err)
+	}
+	if !tg.has("cluster", "a") {
+		t.Fatal("removed while still referenced")
+	}
+	if err := c.Handle(RouteType, []Resource{{Name: "r", Msg: xdstest.WeightedRoute("r", "b", 1)}}, nil, false, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if tg.has("cluster", "a") {
+		t.Fatal("not removed after the route table stopped naming it")
 	}
 }

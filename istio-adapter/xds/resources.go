@@ -82,15 +82,21 @@ func (c *Controller) onClusters(res []Resource, removed []string, full bool, err
 	}
 	for _, n := range removed {
 		name := n
-		if !c.applied.clusters[name] {
-			delete(c.clusters, name)
-			continue
+		delete(c.clusters, name)
+		if c.applied.clusters[name] {
+			parts = append(parts, c.removeClusterPart(name))
 		}
-		parts = append(parts, part{kind: "cluster", name: name, u: config.Update{RemoveClusters: []string{name}}, ok: func() {
-			delete(c.clusters, name)
-		}})
 	}
 	c.apply(parts, errs)
+}
+
+// removeClusterPart removes a cluster from the proxy; while a route table
+// still names it, the removal waits (removing) instead of failing.
+func (c *Controller) removeClusterPart(name string) part {
+	return part{kind: "cluster", name: name, u: config.Update{RemoveClusters: []string{name}}, deferred: true,
+		ok:     func() { delete(c.removing, name) },
+		failed: func(error) { c.removing[name] = true },
+	}
 }
 
 func (c *Controller) onEndpoints(res []Resource, removed []string, errs *resourceErrors) {
@@ -291,7 +297,7 @@ func (c *Controller) routeInUse(name string) bool {
 
 // advance applies what waited for a dependency that is now there: route
 // tables whose clusters are active, then listeners whose route tables
-// are. These were ACKed when they arrived, so a refusal now is logged,
+// are, then removals of clusters no longer named. These were ACKed when they arrived, so a refusal now is logged,
 // counted and shown in config_dump (the entry's error), not NACKed.
 func (c *Controller) advance() {
 	var parts []part
@@ -321,6 +327,15 @@ func (c *Controller) advance() {
 			p.failed = func(err error) { w.err = err.Error() }
 			parts = append(parts, p)
 		}
+	}
+	c.apply(parts, nil)
+	parts = nil
+	for name := range c.removing {
+		if c.clusters[name] != nil { // re-added meanwhile
+			delete(c.removing, name)
+			continue
+		}
+		parts = append(parts, c.removeClusterPart(name))
 	}
 	c.apply(parts, nil)
 }
