@@ -264,6 +264,7 @@ func httpConnectionManager(h *hcmv3.HttpConnectionManager, listener string, chai
 			out.Config.AccessLogs = append(out.Config.AccessLogs, a)
 		}
 	}
+	ignoredHCM(h, hp, &out.Notes)
 	if h.GetTracing() != nil {
 		out.Notes.skip("%s: tracing ignored (tracing is configured process-wide)", hp)
 	}
@@ -423,4 +424,32 @@ func anyJSON(a *anypb.Any) (json.RawMessage, error) {
 		return nil, err
 	}
 	return protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+}
+
+// ignoredHCM notes the http_connection_manager settings the proxy does not
+// act on, when they differ from Envoy's defaults.
+func ignoredHCM(h *hcmv3.HttpConnectionManager, p string, n *Notes) {
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{
+		{h.GetUseRemoteAddress().GetValue(), "use_remote_address"},
+		{h.GetXffNumTrustedHops() > 0, "xff_num_trusted_hops"},
+		{h.GetSkipXffAppend(), "skip_xff_append"},
+		{h.GetNormalizePath().GetValue(), "normalize_path"},
+		{h.GetMergeSlashes(), "merge_slashes"},
+		{h.GetPathWithEscapedSlashesAction() > hcmv3.HttpConnectionManager_KEEP_UNCHANGED, "path_with_escaped_slashes_action"},
+		{h.GetForwardClientCertDetails() != hcmv3.HttpConnectionManager_SANITIZE, "forward_client_cert_details"},
+		{len(h.GetUpgradeConfigs()) > 0, "upgrade_configs (upgrades are always proxied)"},
+		{h.GetServerName() != "", "server_name"},
+		{h.GetGenerateRequestId() != nil && !h.GetGenerateRequestId().GetValue(), "generate_request_id"},
+		{h.GetRequestIdExtension() != nil, "request_id_extension"},
+		{h.GetLocalReplyConfig() != nil, "local_reply_config"},
+		{h.GetDrainTimeout() != nil, "drain_timeout"},
+		{h.GetDelayedCloseTimeout() != nil, "delayed_close_timeout"},
+	} {
+		if f.set {
+			n.skip("%s.%s ignored", p, f.name)
+		}
+	}
 }

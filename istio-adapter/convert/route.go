@@ -124,9 +124,13 @@ func route(r *routev3.Route, vhRetry *routev3.RetryPolicy, n *Notes, path string
 	}
 	switch a := r.GetAction().(type) {
 	case *routev3.Route_Route:
-		ra, err := routeAction(a.Route, vhRetry)
+		var ignored []string
+		ra, err := routeAction(a.Route, vhRetry, &ignored)
 		if err != nil {
 			return rt, under("route", err)
+		}
+		for _, f := range ignored {
+			n.skip("%s.route.%s ignored", path, f)
 		}
 		rt.Route = ra
 	case *routev3.Route_Redirect:
@@ -300,7 +304,7 @@ func headerMatcher(h *routev3.HeaderMatcher) (config.HeaderMatcher, error) {
 	return out, nil
 }
 
-func routeAction(a *routev3.RouteAction, vhRetry *routev3.RetryPolicy) (config.RouteAction, error) {
+func routeAction(a *routev3.RouteAction, vhRetry *routev3.RetryPolicy, ignored *[]string) (config.RouteAction, error) {
 	var out config.RouteAction
 	switch c := a.GetClusterSpecifier().(type) {
 	case *routev3.RouteAction_Cluster:
@@ -372,6 +376,20 @@ func routeAction(a *routev3.RouteAction, vhRetry *routev3.RetryPolicy) (config.R
 			return out, under("hash_policy", err)
 		}
 		out.HashPolicy = b
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{
+		{a.GetIdleTimeout() != nil, "idle_timeout"},
+		{a.GetMaxStreamDuration() != nil, "max_stream_duration"},
+		{a.GetMaxGrpcTimeout() != nil, "max_grpc_timeout"},
+		{len(a.GetUpgradeConfigs()) > 0, "upgrade_configs (upgrades are always proxied)"},
+		{a.GetInternalRedirectPolicy() != nil, "internal_redirect_policy"},
+	} {
+		if f.set {
+			*ignored = append(*ignored, f.name)
+		}
 	}
 	if len(a.GetRequestMirrorPolicies()) > 0 {
 		return out, unsupported("request_mirror_policies", "request mirroring")
