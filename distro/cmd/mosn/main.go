@@ -114,7 +114,7 @@ func validate(args []string, stdout, stderr io.Writer) error {
 	if f.config == "" {
 		return errors.New("validate: -c FILE is required")
 	}
-	cfg, _, _, err := loadAnyConfig(f.config, nil)
+	cfg, _, bs, err := loadAnyConfig(f.config, nil)
 	if err != nil {
 		return err
 	}
@@ -122,6 +122,7 @@ func validate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", f.config)
+	printBootstrap(stdout, bs)
 	return nil
 }
 

@@ -213,3 +213,20 @@ func startXDS(srv *server.Server, bs *bootstrap.Bootstrap, xh *xds.Handlers, fs 
 	fmt.Fprintf(stdout, "  xds      %-20s %s (%s ADS, node %s)\n", "", bs.ADS.Target, mode, bs.Node.GetId())
 	return func() { client.Close() }, nil
 }
+
+// printBootstrap lists what "mosn validate" found in an xDS bootstrap.
+func printBootstrap(w io.Writer, bs *bootstrap.Bootstrap) {
+	if bs == nil {
+		return
+	}
+	if bs.ADS != nil {
+		mode := "SotW"
+		if bs.ADS.Delta {
+			mode = "Delta"
+		}
+		fmt.Fprintf(w, "  xds: %s ADS at %s, node %s\n", mode, bs.ADS.Target, bs.Node.GetId())
+	}
+	for _, s := range bs.Ignored {
+		fmt.Fprintf(w, "  ignored: %s\n", s)
+	}
+}

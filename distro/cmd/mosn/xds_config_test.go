@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,17 @@ func TestLoadBootstrapFlags(t *testing.T) {
 	}
 	if got := mosnLevel("warning"); got != "WARN" {
 		t.Errorf("-l warning = %q", got)
+	}
+}
+
+func TestValidateBootstrap(t *testing.T) {
+	var out, errb strings.Builder
+	if code := run([]string{"validate", "-c", "../../../istio-adapter/testdata/running_golden.json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{": ok", "xds: Delta ADS at unix:///tmp/XDS", "ignored: layered_runtime", "ignored: tracing"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
