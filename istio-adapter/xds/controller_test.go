@@ -242,8 +242,14 @@ func TestRemoveReferencedCluster(t *testing.T) {
 	if err := c.Handle(ClusterType, []Resource{{Name: "a", Msg: static("a")}, {Name: "b", Msg: static("b")}}, nil, true, "1"); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Handle(ListenerType, []Resource{{Name: "l", Msg: xdstest.HTTPListener(t, "l", "r")}}, nil, true, "1"); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Handle(RouteType, []Resource{{Name: "r", Msg: xdstest.WeightedRoute("r", "a", 1)}}, nil, false, "1"); err != nil {
 		t.Fatal(err)
+	}
+	if !tg.has("router", "r") {
+		t.Fatal("route table not applied")
 	}
 	if err := c.Handle(ClusterType, []Resource{{Name: "b", Msg: static("b")}}, nil, true, "2"); err != nil {
 		t.Fatalf("removing a referenced cluster was NACKed: %v", err)
@@ -256,5 +262,39 @@ func TestRemoveReferencedCluster(t *testing.T) {
 	}
 	if tg.has("cluster", "a") {
 		t.Fatal("not removed after the route table stopped naming it")
+	}
+}
+
+// A route table no listener names any more is removed with the last
+// listener naming it (SotW sends no RDS removal).
+func TestUnreferencedRouteRemoved(t *testing.T) {
+	tg := newConfigTarget(t)
+	c := NewController(ControllerOptions{Target: tg})
+	static := xdstest.EDSCluster("a")
+	static.ClusterDiscoveryType = nil
+	steps := []struct {
+		t   string
+		res []Resource
+	}{
+		{ClusterType, []Resource{{Name: "a", Msg: static}}},
+		{ListenerType, []Resource{{Name: "l", Msg: xdstest.HTTPListener(t, "l", "r")}}},
+		{RouteType, []Resource{{Name: "r", Msg: xdstest.WeightedRoute("r", "a", 1)}}},
+	}
+	for _, s := range steps {
+		if err := c.Handle(s.t, s.res, nil, s.t != RouteType, "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !tg.has("listener", "l") || !tg.has("router", "r") {
+		t.Fatal("not applied")
+	}
+	if err := c.Handle(ListenerType, nil, nil, true, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if tg.has("listener", "l") || tg.has("router", "r") {
+		t.Fatalf("listener or its route table left: %+v", tg.cfg.Servers[0])
+	}
+	if len(c.Names(RouteType)) != 0 {
+		t.Errorf("still subscribed to %v", c.Names(RouteType))
 	}
 }

@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"slices"
+
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed405ffdea/mosn/core/config"
@@ -282,6 +284,19 @@ func (c *Controller) routePart(name string, e *entry) part {
 	}}
 }
 
+// routeNamed reports whether a listener held (active, warming or
+// pending) names the route table.
+func (c *Controller) routeNamed(name string) bool {
+	for _, e := range c.listeners {
+		for _, x := range []*entry{e, e.pending} {
+			if x != nil && x.listener != nil && slices.Contains(x.listener.RDS, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (c *Controller) routeInUse(name string) bool {
 	for n, e := range c.listeners {
 		if c.applied.listeners[n] && e.listener != nil {
@@ -327,6 +342,26 @@ func (c *Controller) advance() {
 			p.failed = func(err error) { w.err = err.Error() }
 			parts = append(parts, p)
 		}
+	}
+	c.apply(parts, nil)
+	parts = nil
+	// Route tables no listener names any more go, as Envoy drops an RDS
+	// subscription with the last listener using it.
+	for name, e := range c.routes {
+		if c.routeNamed(name) {
+			continue
+		}
+		if !c.applied.routers[name] {
+			delete(c.routes, name)
+			continue
+		}
+		name, e := name, e
+		parts = append(parts, part{kind: "route", name: name, u: config.Update{RemoveRouters: []string{name}}, deferred: true,
+			ok: func() {
+				if c.routes[name] == e {
+					delete(c.routes, name)
+				}
+			}})
 	}
 	c.apply(parts, nil)
 	parts = nil
