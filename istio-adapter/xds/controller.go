@@ -34,6 +34,14 @@ type Target interface {
 	Update(u *config.Update) error
 }
 
+// HostUpdater is an optional interface of a Target: the EDS entry point
+// that replaces one running cluster's hosts validating only that cluster
+// (server.Server.UpdateClusterHosts). Without it, endpoint updates go
+// through Update.
+type HostUpdater interface {
+	UpdateClusterHosts(cluster string, hosts []config.HostConfig) error
+}
+
 // Resource is one decoded xDS resource.
 type Resource struct {
 	Name    string
@@ -374,6 +382,30 @@ func (c *Controller) apply(parts []part, errs *resourceErrors) {
 	if len(parts) == 0 {
 		return
 	}
+	// Endpoint updates of running clusters take the EDS entry point, one
+	// cluster at a time.
+	if hu, ok := c.target.(HostUpdater); ok {
+		rest := parts[:0:0]
+		for i := range parts {
+			p := &parts[i]
+			if !hostsOnly(&p.u) {
+				rest = append(rest, *p)
+				continue
+			}
+			if err := hu.UpdateClusterHosts(p.u.Hosts[0].Cluster, p.u.Hosts[0].Hosts); err != nil {
+				if errs != nil {
+					errs.add(p.kind, p.name, err)
+				}
+				continue
+			}
+			if p.ok != nil {
+				p.ok()
+			}
+		}
+		if parts = rest; len(parts) == 0 {
+			return
+		}
+	}
 	var all config.Update
 	for i := range parts {
 		merge(&all, &parts[i].u)
@@ -441,6 +473,11 @@ type part struct {
 	// a cluster a route table still names waits for the table to change,
 	// as Envoy removes it without asking).
 	deferred bool
+}
+
+func hostsOnly(u *config.Update) bool {
+	return len(u.Hosts) == 1 && len(u.Listeners) == 0 && len(u.Clusters) == 0 && len(u.Routers) == 0 &&
+		len(u.RemoveListeners) == 0 && len(u.RemoveClusters) == 0 && len(u.RemoveRouters) == 0
 }
 
 func merge(dst, src *config.Update) {
