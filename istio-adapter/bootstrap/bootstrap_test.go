@@ -18,7 +18,8 @@ import (
 	"github.com/seed405ffdea/mosn/pkg/leakcheck"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+// The fuzzing engine leaves its signal handler running.
+func TestMain(m *testing.M) { leakcheck.Main(m, "os/signal.signal_recv") }
 
 func TestParseGolden(t *testing.T) {
 	for _, tc := range []struct {
