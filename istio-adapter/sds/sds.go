@@ -27,6 +27,7 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -83,7 +84,11 @@ func New(o Options) (*Client, error) {
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = 30 * time.Second
 	}
-	conn, err := grpc.NewClient(o.Target, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, o.DialOptions...)...)
+	conn, err := grpc.NewClient(o.Target, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: o.BackoffBase, Multiplier: 1.6, Jitter: 0.2, MaxDelay: o.BackoffMax},
+			MinConnectTimeout: 5 * time.Second,
+		})}, o.DialOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sds: %w", err)
 	}

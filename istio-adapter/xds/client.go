@@ -14,6 +14,7 @@ import (
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
@@ -93,7 +94,7 @@ func NewClient(o Options) (*Client, error) {
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = DefaultBackoffMax
 	}
-	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, o.DialOptions...)
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), connectParams(o.BackoffBase, o.BackoffMax)}, o.DialOptions...)
 	conn, err := grpc.NewClient(o.Target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("xds: %w", err)
@@ -283,6 +284,15 @@ func (c *Client) loop(ctx context.Context, p protocol) (bool, error) {
 			}
 		}
 	}
+}
+
+// connectParams makes grpc's own reconnect backoff (the transport under
+// the stream) follow the client's, instead of grpc's default 1s–120s.
+func connectParams(base, maxDelay time.Duration) grpc.DialOption {
+	return grpc.WithConnectParams(grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: base, Multiplier: 1.6, Jitter: 0.2, MaxDelay: maxDelay},
+		MinConnectTimeout: 5 * time.Second,
+	})
 }
 
 func tickEvery(timeout time.Duration) time.Duration {
