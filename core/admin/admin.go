@@ -191,6 +191,9 @@ type Options struct {
 	PProf bool
 	// Logger records every change made through the API; nil discards.
 	Logger *slog.Logger
+	// ExtraStats are stats from outside core's metrics (the xDS client's
+	// update counters), added to /stats and always reported as used.
+	ExtraStats func() []metrics.Stat
 	// Handlers are extra GET endpoints by path (the xDS adapter's Envoy
 	// config_dump); one whose path is a built-in endpoint replaces it.
 	Handlers map[string]http.Handler

@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/seed405ffdea/mosn/core/metrics"
 )
 
 // ConfigDump returns the xDS resources in Envoy's /config_dump shape:
@@ -175,6 +177,38 @@ func (c *Controller) Status() map[string]map[string][]string {
 		}
 	}
 	return out
+}
+
+// EnvoyStats returns Envoy's xDS update stats:
+// cluster_manager.cds.{update_attempt,update_success,update_rejected} and
+// listener_manager.lds.{...}, which Istio's pilot-agent reads from
+// /stats to decide that the proxy is ready.
+func (c *Controller) EnvoyStats() []metrics.Stat {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []metrics.Stat
+	for _, t := range []struct{ url, scope string }{{ClusterType, "cluster_manager.cds"}, {ListenerType, "listener_manager.lds"}} {
+		n := c.counts[t.url]
+		if n == nil {
+			n = &[3]uint64{}
+		}
+		for i, key := range []string{"update_attempt", "update_success", "update_rejected"} {
+			out = append(out, metrics.Stat{Name: t.scope + "." + key, Type: "xds", Scope: t.scope, Key: key, Value: float64(n[i])})
+		}
+	}
+	return out
+}
+
+// Stats returns the bound controller's EnvoyStats (for
+// server.Options.AdminStats); nil before Set or on a nil *Handlers.
+func (h *Handlers) Stats() []metrics.Stat {
+	if h == nil {
+		return nil
+	}
+	if c := h.c.Load(); c != nil {
+		return c.EnvoyStats()
+	}
+	return nil
 }
 
 // Handlers serve a controller that may be set after the admin API is

@@ -98,6 +98,10 @@ type Controller struct {
 	// later version of them is applied.
 	failures map[string]map[string]failure
 
+	// counts are update attempts, successes and rejections by type URL,
+	// for Envoy's cluster_manager.cds.* and listener_manager.lds.* stats.
+	counts map[string]*[3]uint64
+
 	// removing are clusters the control plane removed that a route
 	// table still named when it did; advance retries their removal.
 	removing map[string]bool
@@ -135,6 +139,7 @@ func NewController(o ControllerOptions) *Controller {
 		versions:    map[string]string{},
 		failures:    map[string]map[string]failure{},
 		removing:    map[string]bool{},
+		counts:      map[string]*[3]uint64{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -206,6 +211,17 @@ func (c *Controller) Handle(typeURL string, res []Resource, removed []string, fu
 	c.recordFailures(typeURL, res, errs)
 	err := errs.err()
 	kind := shortType(typeURL)
+	n := c.counts[typeURL]
+	if n == nil {
+		n = &[3]uint64{}
+		c.counts[typeURL] = n
+	}
+	n[0]++
+	if err != nil {
+		n[2]++
+	} else {
+		n[1]++
+	}
 	if err != nil {
 		c.metrics.rejected(kind)
 		c.log.Warn("xds: update rejected", "type", kind, "version", version, "error", err)

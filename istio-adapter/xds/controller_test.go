@@ -187,6 +187,13 @@ func TestPartialNACK(t *testing.T) {
 	if c.Version(ClusterType) != "" {
 		t.Errorf("version after NACK = %q", c.Version(ClusterType))
 	}
+	got := map[string]float64{}
+	for _, st := range c.EnvoyStats() {
+		got[st.Name] = st.Value
+	}
+	if got["cluster_manager.cds.update_attempt"] != 1 || got["cluster_manager.cds.update_rejected"] != 1 || got["cluster_manager.cds.update_success"] != 0 {
+		t.Errorf("Envoy stats %v", got)
+	}
 }
 
 // config_dump shows what the controller holds in Envoy's shape: active,

@@ -159,7 +159,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
 	xh := newXDSHandlers(bs)
-	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, AdminHandlers: xh.Map()})
+	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, AdminHandlers: xh.Map(), AdminStats: xh.Stats})
 	if err != nil {
 		return err
 	}

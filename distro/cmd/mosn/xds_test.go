@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -102,6 +103,21 @@ func TestStartFromEnvoyBootstrap(t *testing.T) {
 	for _, want := range []string{"envoy.admin.v3.ListenersConfigDump", `"name":"app-in"`, `"versionInfo":"1"`} {
 		if !strings.Contains(dump.String(), want) {
 			t.Errorf("config_dump lacks %s", want)
+		}
+	}
+	// pilot-agent's readiness probe reads these from the admin's /stats.
+	for _, q := range []struct{ filter, want string }{
+		{`^(server\.state|listener_manager\.workers_started)`, "server.state: 0\nlistener_manager.workers_started: 1\n"},
+		{`^(cluster_manager\.cds|listener_manager\.lds)\.(update_success|update_rejected)$`, "update_success: 1"},
+	} {
+		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(admin) + "/stats?usedonly&filter=" + url.QueryEscape(q.filter))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), q.want) || !strings.Contains(string(body), "lds.update_success") && strings.Contains(q.filter, "lds") {
+			t.Errorf("/stats %s:\n%s", q.filter, body)
 		}
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
