@@ -185,15 +185,40 @@ func filterChain(fc *listenerv3.FilterChain, listener string, chain int, chainPa
 				return c, nil, false, under(p+".typed_config", err)
 			}
 			c.Filters = append(c.Filters, tf)
-		case securityFilters[name]:
-			return c, nil, false, unsupported(p, "security filter "+name+" (the listener is refused rather than run without it)")
 		case telemetryFilters[name]:
 			out.Notes.skip("%s: %s skipped (telemetry only)", np, name)
+		case f.GetConfigDiscovery() != nil:
+			return c, nil, false, unsupported(p, "network filter "+name+" from extension config discovery (ECDS)")
 		default:
-			return c, nil, false, unsupported(p, "network filter "+name)
+			// Security filters (network rbac, ext_authz) and any other:
+			// the engine runs them when a filter of that name is
+			// registered and refuses the listener, naming it, until then.
+			fc, err := passThrough(name, tc)
+			if err != nil {
+				return c, nil, false, under(p, err)
+			}
+			c.Filters = append(c.Filters, fc)
 		}
 	}
 	return c, streamFilters, isHTTP, nil
+}
+
+// passThrough carries a filter the adapter has no mapping for into the
+// model under its Envoy name, with its typed config as JSON (proto field
+// names; an unknown type as its TypedStruct). The engine's registry
+// decides: a registered filter of that name gets the config, an unknown
+// one is refused by name.
+func passThrough(name string, tc *anypb.Any) (config.FilterConfig, error) {
+	f := config.FilterConfig{Type: name}
+	if tc == nil {
+		return f, nil
+	}
+	b, err := anyJSON(tc)
+	if err != nil {
+		return f, errf("typed_config", "%v", err)
+	}
+	f.Config = b
+	return f, nil
 }
 
 // innerType returns the type inside a TypedStruct, or "".
@@ -282,8 +307,17 @@ func httpConnectionManager(h *hcmv3.HttpConnectionManager, listener string, chai
 			}
 		case f.GetDisabled():
 			out.Notes.skip("%s: %s skipped (disabled; routes may not enable it)", np, name)
+		case f.GetConfigDiscovery() != nil:
+			return config.FilterConfig{}, nil, unsupported(p, "HTTP filter "+name+" from extension config discovery (ECDS; types "+strings.Join(f.GetConfigDiscovery().GetTypeUrls(), ", ")+")")
 		case securityFilters[name]:
-			return config.FilterConfig{}, nil, unsupported(p, "security filter "+name+" (the listener is refused rather than run without it)")
+			// Never skipped, optional or not: the engine runs it when a
+			// filter of that name is registered, and refuses the listener
+			// until then.
+			sfc, err := passThrough(name, tc)
+			if err != nil {
+				return config.FilterConfig{}, nil, under(p, err)
+			}
+			sf = append(sf, sfc)
 		case telemetryFilters[name]:
 			out.Notes.skip("%s: %s skipped (telemetry only)", np, name)
 		case name == faultName && noopFault(tc):
@@ -294,10 +328,12 @@ func httpConnectionManager(h *hcmv3.HttpConnectionManager, listener string, chai
 			out.Notes.skip("%s: %s skipped (policies are carried by routes)", np, name)
 		case f.GetIsOptional():
 			out.Notes.skip("%s: %s skipped (optional)", np, name)
-		case f.GetConfigDiscovery() != nil:
-			return config.FilterConfig{}, nil, unsupported(p, "HTTP filter "+name+" from extension config discovery (ECDS; types "+strings.Join(f.GetConfigDiscovery().GetTypeUrls(), ", ")+")")
 		default:
-			return config.FilterConfig{}, nil, unsupported(p, "HTTP filter "+name)
+			sfc, err := passThrough(name, tc)
+			if err != nil {
+				return config.FilterConfig{}, nil, under(p, err)
+			}
+			sf = append(sf, sfc)
 		}
 	}
 	raw, err := json.Marshal(pc)

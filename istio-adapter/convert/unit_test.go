@@ -17,6 +17,9 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/seed405ffdea/mosn/core/config"
+	"github.com/seed405ffdea/mosn/core/server"
 )
 
 func TestHeaderMatchers(t *testing.T) {
@@ -99,8 +102,10 @@ func hcmListener(t *testing.T, filters ...*hcmv3.HttpFilter) *listenerv3.Listene
 	router, _ := anypb.New(&routerv3.Router{})
 	filters = append(filters, &hcmv3.HttpFilter{Name: "envoy.filters.http.router", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: router}})
 	h, err := anypb.New(&hcmv3.HttpConnectionManager{
-		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{VirtualHosts: []*routev3.VirtualHost{{Name: "v", Domains: []string{"*"}}}}},
-		HttpFilters:    filters,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{VirtualHosts: []*routev3.VirtualHost{{Name: "v", Domains: []string{"*"},
+			Routes: []*routev3.Route{{Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+				Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 200}}}}}}}},
+		HttpFilters: filters,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -111,8 +116,10 @@ func hcmListener(t *testing.T, filters ...*hcmv3.HttpFilter) *listenerv3.Listene
 	}
 }
 
-// Security filters refuse the listener; optional unknown filters are
-// skipped; required unknown filters refuse it, naming the filter.
+// Security filters and filters without a mapping go to the engine under
+// their Envoy names, never skipped: the engine refuses the listener,
+// naming the filter, until a filter of that name is registered. Optional
+// filters without a mapping and telemetry filters are skipped and noted.
 func TestHTTPFilterPolicy(t *testing.T) {
 	jwt, _ := anypb.New(&jwtv3.JwtAuthentication{})
 	unknown, _ := anypb.New(&emptypb.Empty{})
@@ -122,31 +129,46 @@ func TestHTTPFilterPolicy(t *testing.T) {
 		err    string
 		note   string
 	}{
-		{"jwt refused", &hcmv3.HttpFilter{Name: "jwt", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: jwt}}, "security filter envoy.filters.http.jwt_authn", ""},
-		{"optional jwt still refused", &hcmv3.HttpFilter{Name: "jwt", IsOptional: true, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: jwt}}, "security filter envoy.filters.http.jwt_authn", ""},
-		{"unknown required", &hcmv3.HttpFilter{Name: "acme.filter", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: unknown}}, "HTTP filter acme.filter: not supported", ""},
+		{"jwt refused by the engine", &hcmv3.HttpFilter{Name: "jwt", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: jwt}}, `stream filter type "envoy.filters.http.jwt_authn" is not supported yet`, ""},
+		{"optional jwt still refused", &hcmv3.HttpFilter{Name: "jwt", IsOptional: true, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: jwt}}, `stream filter type "envoy.filters.http.jwt_authn" is not supported yet`, ""},
+		{"unknown required", &hcmv3.HttpFilter{Name: "acme.filter", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: unknown}}, `stream filter type "acme.filter" is not supported yet`, ""},
 		{"unknown optional", &hcmv3.HttpFilter{Name: "acme.filter", IsOptional: true, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: unknown}}, "", "acme.filter skipped (optional)"},
 		{"telemetry", &hcmv3.HttpFilter{Name: "istio.stats", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: unknown}}, "", "istio.stats skipped (telemetry only)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, err := ConvertListener(hcmListener(t, tc.filter))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrUnsupported) {
-					t.Fatalf("err = %v, want %q", err, tc.err)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
-			}
-			if !strings.Contains(strings.Join(l.Notes.Skipped, "\n"), tc.note) {
-				t.Errorf("notes %v lack %q", l.Notes.Skipped, tc.note)
 			}
 			if len(l.Routes) != 1 || l.Routes[0].RouterConfigName != "l#0" {
 				t.Errorf("inline routes %+v", l.Routes)
 			}
+			_, err = applyListener(t, l)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, config.ErrNotSupported) {
+					t.Fatalf("engine: err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("engine refused: %v", err)
+			}
+			if !strings.Contains(strings.Join(l.Notes.Skipped, "\n"), tc.note) {
+				t.Errorf("notes %v lack %q", l.Notes.Skipped, tc.note)
+			}
 		})
 	}
+}
+
+// applyListener validates a converted listener with core's rules.
+func applyListener(t *testing.T, l *Listener) (*config.MOSNConfig, error) {
+	t.Helper()
+	base := &config.MOSNConfig{Servers: []config.ServerConfig{{Listeners: []config.ListenerConfig{}, Routers: []config.RouterConfig{}}}}
+	known := server.NewRegistries().Known()
+	if err := base.ValidateWith(known); err != nil {
+		t.Fatal(err)
+	}
+	return base.Apply(&config.Update{Listeners: []config.ListenerConfig{l.Config}, Routers: l.Routes}, known)
 }
 
 func TestEndpointsPolicy(t *testing.T) {
