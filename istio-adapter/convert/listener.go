@@ -84,9 +84,12 @@ func ConvertListener(l *listenerv3.Listener) (*Listener, error) {
 	}
 	for i, lf := range l.GetListenerFilters() {
 		name := lf.GetName()
+		if lf.GetConfigDiscovery() != nil {
+			return nil, unsupported(idx("listener_filters", i), "listener filter "+name+" from extension config discovery (ECDS)")
+		}
 		t, ok := listenerFilterTypes[name]
 		if !ok {
-			return nil, unsupported(idx("listener_filters", i), "listener filter "+name)
+			t = name // the engine decides, by name
 		}
 		f := config.FilterConfig{Type: t}
 		if tc := lf.GetTypedConfig(); tc != nil {
