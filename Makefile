@@ -1,7 +1,7 @@
 # One target runs the same thing for every module. The README's test
 # command is `make test`'s recipe, and .ci/run calls it.
 GO      ?= go
-MODULES := api pkg core distro tools
+MODULES := api pkg core distro tools istio-adapter
 PKGS    := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
 .PHONY: run build test lint bench fuzz tidy-check
@@ -29,6 +29,8 @@ fuzz:
 	@for t in FuzzParseRequest FuzzParseResponse FuzzChunked; do \
 		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./core/protocol/http1 || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/config
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./istio-adapter/bootstrap
+	$(GO) test -run '^$$' -fuzz '^FuzzReadConfigDump$$' -fuzztime $(FUZZTIME) ./istio-adapter/envoyjson
 
 # The proxy comparison against nginx and HAProxy on loopback (tools/bench):
 # about 12 minutes on 2 CPUs; rewrites the marked section of

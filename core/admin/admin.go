@@ -194,6 +194,12 @@ type Options struct {
 	// Listener, if set, is served instead of binding Address (a socket
 	// inherited in a hot upgrade).
 	Listener net.Listener
+	// ExtraStats are stats from outside core's metrics (the xDS client's
+	// update counters), added to /stats and always reported as used.
+	ExtraStats func() []metrics.Stat
+	// Handlers are extra GET endpoints by path (the xDS adapter's Envoy
+	// config_dump); one whose path is a built-in endpoint replaces it.
+	Handlers map[string]http.Handler
 }
 
 // Server is the admin HTTP server.
@@ -246,6 +252,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handle(method, path, help string, h http.HandlerFunc) {
+	if x, ok := s.o.Handlers[path]; ok && method == "GET" {
+		h = x.ServeHTTP
+	}
 	s.mux.HandleFunc(method+" "+path, h)
 	s.help = append(s.help, endpoint{method, path, help})
 }
@@ -261,8 +270,22 @@ func (s *Server) routes() {
 		s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 		s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
+	for path, h := range s.o.Handlers {
+		if !s.registered(path) {
+			s.handle("GET", path, "added by the distro", h.ServeHTTP)
+		}
+	}
 	s.handle("GET", "/help", "this list", s.helpPage)
 	s.mux.HandleFunc("GET /{$}", s.helpPage)
+}
+
+func (s *Server) registered(path string) bool {
+	for _, e := range s.help {
+		if e.path == path && e.method == "GET" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) helpPage(w http.ResponseWriter, r *http.Request) {

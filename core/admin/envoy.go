@@ -51,8 +51,16 @@ func (s *Server) envoyStats(w http.ResponseWriter, r *http.Request) {
 	}
 	_, usedOnly := q["usedonly"]
 	stats, hists := s.o.Metrics.Stats()
+	// Stats whose zero is a value, not "never written", and the extra
+	// ones: always used (pilot-agent's readiness probe reads server.state
+	// and listener_manager.workers_started with ?usedonly).
+	always := map[string]bool{}
+	for _, st := range append(s.lifecycleStats(), s.extraStats()...) {
+		stats = append(stats, st)
+		always[st.Name] = true
+	}
 	keep := func(name string, used bool) bool {
-		return (filter == nil || filter.MatchString(name)) && (!usedOnly || used)
+		return (filter == nil || filter.MatchString(name)) && (!usedOnly || used || always[name])
 	}
 	if q.Get("format") == "json" {
 		type stat struct {
@@ -104,6 +112,33 @@ func (s *Server) envoyStats(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	text(w, http.StatusOK, b.String())
+}
+
+// envoyServerStates are Envoy's server.state values.
+var envoyServerStates = map[string]float64{"LIVE": 0, "DRAINING": 1, "PRE_INITIALIZING": 2, "INITIALIZING": 3}
+
+// lifecycleStats are Envoy's server.state and
+// listener_manager.workers_started.
+func (s *Server) lifecycleStats() []metrics.Stat {
+	if s.o.Lifecycle == nil {
+		return nil
+	}
+	st := s.o.Lifecycle.AdminState()
+	started := 0.0
+	if st.Running {
+		started = 1
+	}
+	return []metrics.Stat{
+		{Name: "server.state", Type: "server", Scope: "server", Key: "state", Value: envoyServerStates[st.EnvoyState()]},
+		{Name: "listener_manager.workers_started", Type: "server", Scope: "listener_manager", Key: "workers_started", Value: started},
+	}
+}
+
+func (s *Server) extraStats() []metrics.Stat {
+	if s.o.ExtraStats == nil {
+		return nil
+	}
+	return s.o.ExtraStats()
 }
 
 // prometheus serves the registry in the text exposition format (not

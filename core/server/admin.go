@@ -2,11 +2,13 @@ package server
 
 import (
 	"fmt"
+	"net/http"
 	"sort"
 
 	"github.com/seed405ffdea/mosn/core/accesslog"
 	"github.com/seed405ffdea/mosn/core/admin"
 	"github.com/seed405ffdea/mosn/core/config"
+	"github.com/seed405ffdea/mosn/core/metrics"
 )
 
 // The server is the admin API's view of the proxy.
@@ -19,7 +21,7 @@ var (
 )
 
 // newAdmin binds the admin API on addr.
-func (s *Server) newAdmin(addr string, auth admin.Authenticator) (*admin.Server, error) {
+func (s *Server) newAdmin(addr string, auth admin.Authenticator, handlers map[string]http.Handler, stats func() []metrics.Stat) (*admin.Server, error) {
 	o := admin.Options{
 		Address:       addr,
 		Config:        s,
@@ -35,6 +37,8 @@ func (s *Server) newAdmin(addr string, auth admin.Authenticator) (*admin.Server,
 		Auth:          auth,
 		PProf:         s.cfg.PProf != nil && s.cfg.PProf.Debug,
 		Logger:        s.log,
+		Handlers:      handlers,
+		ExtraStats:    stats,
 	}
 	if s.logger != nil {
 		o.ErrorLog = s.logger

@@ -338,14 +338,3 @@ func (s *Server) shutdownListener(ctx context.Context, ln *network.Listener) err
 	defer close(done)
 	return ln.Shutdown(ctx)
 }
-
-// UpdateClusterHosts replaces the hosts of the existing cluster name: the
-// EDS entry point (xDS feeds endpoints through it). It is Update with one
-// host list: validated the same way; hosts that remain keep their
-// connections, health and outlier state; removed hosts drain.
-func (s *Server) UpdateClusterHosts(name string, hosts []config.HostConfig) error {
-	if hosts == nil {
-		hosts = []config.HostConfig{}
-	}
-	return s.Update(&config.Update{Hosts: []config.ClusterHosts{{Cluster: name, Hosts: hosts}}})
-}

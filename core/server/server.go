@@ -116,6 +116,12 @@ type Options struct {
 	// connections to the new process (MOSN's TransferTimeout); zero means
 	// DefaultTransferTimeout.
 	TransferTimeout time.Duration
+	// AdminHandlers add GET endpoints to the admin API, by path; one
+	// whose path is built in replaces it (admin.Options.Handlers).
+	AdminHandlers map[string]http.Handler
+	// AdminStats adds stats to the admin API's /stats
+	// (admin.Options.ExtraStats).
+	AdminStats func() []metrics.Stat
 }
 
 // VersionInfo is what /api/v1/version reports.
@@ -282,7 +288,7 @@ func New(o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	if o.Config.Admin != nil {
-		s.admin, err = s.newAdmin(o.Config.Admin.Addr(), o.AdminAuth)
+		s.admin, err = s.newAdmin(o.Config.Admin.Addr(), o.AdminAuth, o.AdminHandlers, o.AdminStats)
 		if err != nil {
 			return nil, fmt.Errorf("server: admin: %w", err)
 		}

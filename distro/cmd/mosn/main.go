@@ -79,6 +79,7 @@ type startFlags struct {
 	level    string
 	pidFile  string
 	transfer time.Duration
+	proxy    proxyFlags
 }
 
 func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
@@ -93,6 +94,7 @@ func newFlagSet(name string, stderr io.Writer, f *startFlags) *flag.FlagSet {
 		fs.StringVar(&f.level, "log-level", "", "same as -l")
 		fs.StringVar(&f.pidFile, "pid-file", "", "write the process id to this file, removed on exit (default: the config's \"pid\")")
 		fs.DurationVar(&f.transfer, "transfer-timeout", server.DefaultTransferTimeout, "hot upgrade: the window over which live connections move to the new process")
+		f.proxy.register(fs)
 	}
 	return fs
 }
@@ -115,7 +117,7 @@ func validate(args []string, stdout, stderr io.Writer) error {
 	if f.config == "" {
 		return errors.New("validate: -c FILE is required")
 	}
-	cfg, _, err := loadConfig(f.config)
+	cfg, _, bs, err := loadAnyConfig(f.config, nil)
 	if err != nil {
 		return err
 	}
@@ -123,6 +125,7 @@ func validate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", f.config)
+	printBootstrap(stdout, bs)
 	return nil
 }
 
@@ -154,7 +157,7 @@ func start(args []string, stdout, stderr io.Writer) error {
 	if err := gate.Set(f.features); err != nil {
 		return fmt.Errorf("start: -f: %w", err)
 	}
-	cfg, source, err := loadConfig(f.config)
+	cfg, source, bs, err := loadAnyConfig(f.config, &f.proxy)
 	if err != nil {
 		return err
 	}
@@ -179,14 +182,15 @@ func start(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.level != "" {
 		for i := range cfg.Servers {
-			cfg.Servers[i].DefaultLogLevel = f.level
+			cfg.Servers[i].DefaultLogLevel = mosnLevel(f.level)
 		}
 	}
 	if len(cfg.Servers) > 0 && cfg.Servers[0].Processor > 0 {
 		runtime.GOMAXPROCS(cfg.Servers[0].Processor)
 	}
+	xh := newXDSHandlers(bs)
 	srv, err := server.New(server.Options{Config: cfg, Version: versionInfo(), Features: gate, ConfigPath: f.config,
-		Inherited: up.listeners(), TransferTimeout: f.transfer})
+		Inherited: up.listeners(), TransferTimeout: f.transfer, AdminHandlers: xh.Map(), AdminStats: xh.Stats})
 	if err != nil {
 		up.abort(err)
 		return err
@@ -206,6 +210,12 @@ func start(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "mosn %s started from %s (pid %d)\n", version, source, os.Getpid())
 	upgraded := up.serve(srv, stdout, stderr)
 	defer up.close()
+	stopXDS, err := startXDS(srv, bs, xh, fs, stdout)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer stopXDS()
 	for _, ln := range srv.Listeners() {
 		scheme := "http" // a tcp listener usually serves HTTP
 		if n := ln.Addr().Network(); n != "tcp" {
