@@ -31,7 +31,7 @@ var capabilities = map[string]map[Feature]bool{
 		FeatH2C:   true,
 		FeatGRPC:  true,
 		FeatTCP:   true,
-		FeatTLS:   false, // tls_context is refused by the config loader
+		FeatTLS:   false, // the harness does not configure a TLS listener for mosn yet
 	},
 	"nginx":   {FeatHTTP1: true, FeatH2C: true, FeatGRPC: true, FeatTCP: true, FeatTLS: true},
 	"haproxy": {FeatHTTP1: true, FeatH2C: true, FeatGRPC: true, FeatTCP: true, FeatTLS: true},

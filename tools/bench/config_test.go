@@ -63,10 +63,10 @@ func TestConfigRefusals(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name:    "mosn without TCP support",
+			name:    "mosn without TLS in the harness",
 			gen:     func(c proxyConfig) (string, error) { b, err := mosnConfig(c); return string(b), err },
 			mutate:  func(c *proxyConfig) {},
-			wantErr: `mosn config: feature "tcp" is not supported`,
+			wantErr: `mosn config: feature "tls" is not supported`,
 		},
 		{
 			name:    "no HTTP/1 listener",
