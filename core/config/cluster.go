@@ -100,11 +100,14 @@ type ClusterConfig struct {
 	// Sessions are resumed. nil, or status false, means plaintext.
 	TLSContext *TLSConfig `json:"tls_context,omitempty"`
 
+	// IdleTimeout closes upstream connections idle this long; nil or zero
+	// means 60s.
+	IdleTimeout *Duration `json:"idle_timeout,omitempty"`
+
 	// Not supported yet.
 	SubType           string          `json:"sub_type,omitempty"`
 	Spec              json.RawMessage `json:"spec,omitempty"`
 	ClusterManagerTLS bool            `json:"cluster_manager_tls,omitempty"`
-	IdleTimeout       *Duration       `json:"idle_timeout,omitempty"`
 }
 
 // HostConfig is one upstream endpoint.
@@ -121,9 +124,9 @@ type HostConfig struct {
 	// Metadata is the host's metadata; subset load balancing reads
 	// filter_metadata["mosn.lb"]. nil means none.
 	Metadata *HostMetadata `json:"metadata,omitempty"`
-	// TLSDisable is accepted for MOSN compatibility when the cluster is
-	// plaintext; in a cluster with tls_context it (a plaintext host among
-	// TLS ones) is not supported yet.
+	// TLSDisable connects to this host in plaintext in a cluster with a
+	// tls_context (MOSN's per-host TLS off switch); without one it changes
+	// nothing.
 	TLSDisable bool `json:"tls_disable,omitempty"`
 }
 

@@ -86,9 +86,6 @@ func (v *validator) cluster(c *ClusterConfig, path string) error {
 		return fieldErr(path+".hosts", "an ORIGINAL_DST cluster takes no hosts (each request brings its destination)")
 	}
 	for i := range c.Hosts {
-		if c.Hosts[i].TLSDisable && c.TLSContext != nil && c.TLSContext.Status {
-			return notSupported(indexPath(path+".hosts", i)+".tls_disable", "a plaintext host in a TLS cluster")
-		}
 		if err := host(&c.Hosts[i], indexPath(path+".hosts", i), c.Type == "STRICT_DNS"); err != nil {
 			return err
 		}
@@ -147,8 +144,8 @@ func clusterUnsupported(c *ClusterConfig, path string) error {
 		return notSupported(path+".spec", "service subscription")
 	case c.ClusterManagerTLS:
 		return notSupported(path+".cluster_manager_tls", "TLS")
-	case c.IdleTimeout != nil:
-		return notSupported(path+".idle_timeout", "")
+	case c.IdleTimeout != nil && c.IdleTimeout.Duration < 0:
+		return fieldErr(path+".idle_timeout", "must not be negative, got %s", c.IdleTimeout)
 	}
 	return nil
 }

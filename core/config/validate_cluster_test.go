@@ -26,7 +26,7 @@ func TestValidateClusterErrors(t *testing.T) {
 		{"original dst lb on simple", []edit{set(cl+"lb_type", "LB_ORIGINAL_DST")}, pC + ".lb_type: LB_ORIGINAL_DST needs a cluster of type ORIGINAL_DST", false},
 		{"original dst with hosts", []edit{set(cl+"type", "ORIGINAL_DST")}, pC + ".hosts: an ORIGINAL_DST cluster takes no hosts (each request brings its destination)", false},
 		{"dynamic", []edit{set(cl+"type", "DYNAMIC")}, pC + `.type: cluster type "DYNAMIC" is not supported yet`, true},
-		{"idle timeout", []edit{set(cl+"idle_timeout", "10s")}, pC + ".idle_timeout: not supported yet", true},
+		{"idle timeout negative", []edit{set(cl+"idle_timeout", "-1s")}, pC + ".idle_timeout: must not be negative, got -1s", false},
 
 		// health_check
 		{"hc protocol", []edit{hc(`{"service_name": "s", "protocol": "bolt"}`)}, pC + `.health_check.protocol: health check protocol "bolt" is not supported yet`, true},

@@ -150,7 +150,6 @@ func TestValidateErrors(t *testing.T) {
 		{"original dst lb", []edit{set(cl+"lb_type", "LB_ORIGINAL_DST")}, pC + ".lb_type: LB_ORIGINAL_DST needs a cluster of type ORIGINAL_DST", false},
 		{"unknown lb", []edit{set(cl+"lb_type", "ROUND_ROBIN")}, pC + `.lb_type: unknown load balancer "ROUND_ROBIN"`, false},
 		{"health check protocol", []edit{set(cl+"health_check", obj(t, `{"service_name": "c1", "protocol": "bolt"}`))}, pC + `.health_check.protocol: health check protocol "bolt" is not supported yet`, true},
-		{"cluster tls host plaintext", []edit{set(cl+"tls_context", obj(t, `{"status": true}`)), set(cl+"hosts.0.tls_disable", true)}, pC + ".hosts[0].tls_disable: a plaintext host in a TLS cluster is not supported yet", true},
 		{"cluster tls curves", []edit{set(cl+"tls_context", obj(t, `{"status": true, "ecdh_curves": "p256:p111"}`))}, pC + `.tls_context.ecdh_curves: unknown curve "p111" (want x25519, p256, p384, p521 or x25519mlkem768)`, false},
 		{"cluster tls sds", []edit{set(cl+"tls_context", obj(t, `{"status": true, "sds_source": {"validation_config": {"name": ""}}}`))}, pC + ".tls_context.sds_source.validation_config.name: required", false},
 		{"zero connect timeout", []edit{set(cl+"connect_timeout", "0s")}, pC + ".connect_timeout: must be positive, got 0s", false},

@@ -18,7 +18,7 @@ func TestClusterOptions(t *testing.T) {
 	    {
 	      "name": "full", "type": "EDS", "lb_type": "LB_LEAST_REQUEST",
 	      "circuit_breakers": [{"max_connections": 7, "max_pending_requests": 8, "max_requests": 9, "max_retries": 2}],
-	      "connect_timeout": "2s",
+	      "connect_timeout": "2s", "idle_timeout": "45s",
 	      "hosts": [{"address": "127.0.0.1:8080", "weight": 3,
 	                 "metadata": {"filter_metadata": {"mosn.lb": {"version": "v1"}}}}],
 	      "health_check": {"service_name": "full", "protocol": "Http1", "timeout": "1s", "interval": "5s",
@@ -47,7 +47,7 @@ func TestClusterOptions(t *testing.T) {
 	bias := 0.5
 	want := upstream.ClusterOptions{
 		Name: "full", Type: "EDS", LBType: "LB_LEAST_REQUEST",
-		Pool:               upstream.PoolOptions{ConnectTimeout: 2 * time.Second, MaxRequestsPerConn: 1024},
+		Pool:               upstream.PoolOptions{ConnectTimeout: 2 * time.Second, MaxRequestsPerConn: 1024, IdleTimeout: 45 * time.Second},
 		MaxConnections:     7,
 		MaxPendingRequests: 8,
 		MaxRequests:        9,

@@ -344,6 +344,9 @@ func clusterOptions(cc config.ClusterConfig) upstream.ClusterOptions {
 	if cc.ConnectTimeout != nil {
 		o.Pool.ConnectTimeout = cc.ConnectTimeout.Duration
 	}
+	if cc.IdleTimeout != nil {
+		o.Pool.IdleTimeout = cc.IdleTimeout.Duration
+	}
 	if cb := cc.CircuitBreakers; cb != nil && len(cb.Thresholds) > 0 {
 		// MOSN's limits are cluster-wide.
 		t := cb.Thresholds[0]
@@ -398,7 +401,7 @@ func clusterOptions(cc config.ClusterConfig) upstream.ClusterOptions {
 func hostOptions(hs []config.HostConfig) []upstream.HostOptions {
 	var out []upstream.HostOptions
 	for _, h := range hs {
-		ho := upstream.HostOptions{Address: h.Address, Hostname: h.Hostname, Weight: h.Weight}
+		ho := upstream.HostOptions{Address: h.Address, Hostname: h.Hostname, Weight: h.Weight, TLSDisable: h.TLSDisable}
 		if h.Metadata != nil {
 			ho.Metadata = h.Metadata.LB
 		}

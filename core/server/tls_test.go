@@ -219,6 +219,38 @@ func TestUpstreamTLS(t *testing.T) {
 	}
 }
 
+// TestUpstreamTLSDisableHost: in a TLS cluster, a host with tls_disable
+// is reached in plaintext while the others use TLS (Istio's hosts without
+// the tlsMode label).
+func TestUpstreamTLSDisableHost(t *testing.T) {
+	ca := tlstest.NewCA(t, "mesh")
+	originCert := ca.Leaf(t, tlstest.LeafOptions{DNS: []string{"origin.test"}})
+	o := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "tls") }))
+	o.TLS = &tls.Config{Certificates: []tls.Certificate{originCert.TLS(t)}}
+	o.StartTLS()
+	t.Cleanup(o.Close)
+	plain := newOrigin(t, "plain")
+	c := map[string]any{"name": "c1", "lb_type": "LB_ROUNDROBIN",
+		"tls_context": map[string]any{"status": true, "server_name": "origin.test", "ca_cert": string(ca.CertPEM)},
+		"hosts": []any{
+			map[string]any{"address": strings.TrimPrefix(o.URL, "https://")},
+			map[string]any{"address": plain, "tls_disable": true},
+		}}
+	cfg := tlsProxyConfig(t, nil, []map[string]any{proxyChain("r1", nil)}, []map[string]any{c})
+	srv := start(t, cfg, server.Options{})
+	seen := map[string]int{}
+	for i := 0; i < 10; i++ {
+		code, body := get(t, "http://"+srv.ListenerAddr("ingress").String()+"/")
+		if code != 200 {
+			t.Fatalf("request %d: %d %q", i, code, body)
+		}
+		seen[body]++
+	}
+	if seen["tls"] != 5 || seen["plain"] != 5 {
+		t.Errorf("answers %v, want 5 over TLS and 5 in plaintext", seen)
+	}
+}
+
 // TestListenerCertRotation: a certificate file rewritten on disk is served
 // to new handshakes within 2s while a keep-alive connection made before
 // goes on working.

@@ -97,6 +97,9 @@ type HostOptions struct {
 	Weight uint32
 	// Metadata is the host's "mosn.lb" metadata (subset load balancing).
 	Metadata map[string]string
+	// TLSDisable connects to this host in plaintext in a TLS cluster
+	// (MOSN's tls_disable; Istio's hosts without the tlsMode label).
+	TLSDisable bool
 }
 
 // Cluster is a named set of hosts with a load balancer, health checking,
@@ -340,31 +343,40 @@ func (c *Cluster) setHostsLocked(hs []HostOptions) {
 		}
 		keep[ho.Address] = true
 		w := max(ho.Weight, 1)
-		if oh := old.byAddr[ho.Address]; oh != nil {
+		if oh := old.byAddr[ho.Address]; oh != nil && oh.tlsDisable == ho.TLSDisable {
 			if oh.hostname == ho.Hostname && oh.weight == w && maps.Equal(oh.metadata, ho.Metadata) {
 				next = append(next, oh)
 				continue
 			}
-			next = append(next, &Host{address: ho.Address, hostname: ho.Hostname, cluster: c.name, weight: w, metadata: ho.Metadata, st: oh.st})
+			next = append(next, &Host{address: ho.Address, hostname: ho.Hostname, cluster: c.name, weight: w, metadata: ho.Metadata, tlsDisable: oh.tlsDisable, st: oh.st})
 			continue
 		}
-		h := &Host{address: ho.Address, hostname: ho.Hostname, cluster: c.name, weight: w, metadata: ho.Metadata, st: c.newHostState(ho.Address)}
+		// A new host, or one whose TLS switch changed (its pool differs).
+		h := &Host{address: ho.Address, hostname: ho.Hostname, cluster: c.name, weight: w, metadata: ho.Metadata, tlsDisable: ho.TLSDisable, st: c.newHostState(ho.Address, ho.TLSDisable)}
 		if c.health != nil {
 			c.health.start(h)
 		}
 		next = append(next, h)
 	}
+	kept := make(map[*hostState]bool, len(next))
+	for _, h := range next {
+		kept[h.st] = true
+	}
 	for _, oh := range old.hosts {
-		if !keep[oh.address] {
+		if !kept[oh.st] {
 			c.retire(oh.st)
 		}
 	}
 	c.publishLocked(next)
 }
 
-func (c *Cluster) newHostState(addr string) *hostState {
+func (c *Cluster) newHostState(addr string, tlsDisable bool) *hostState {
 	st := &hostState{owner: c, addedAt: c.clock.Now()}
-	st.pool.Store(newPool(addr, c.opts.Pool, c.limits))
+	po := c.opts.Pool
+	if tlsDisable {
+		po.TLS = nil
+	}
+	st.pool.Store(newPool(addr, po, c.limits))
 	return st
 }
 
@@ -538,7 +550,7 @@ func (c *Cluster) adoptPools(old *Cluster) {
 			st.ejectedAt.Store(ost.ejectedAt.Load())
 			st.setFlag(flagEjected, true)
 		}
-		if !samePool || ost.poolAdopted.Load() {
+		if !samePool || h.tlsDisable != oh.tlsDisable || ost.poolAdopted.Load() {
 			continue
 		}
 		op := ost.pool.Load()

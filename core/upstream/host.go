@@ -23,7 +23,9 @@ type Host struct {
 	cluster  string
 	weight   uint32
 	metadata map[string]string
-	st       *hostState
+	// tlsDisable: plaintext to this host in a TLS cluster.
+	tlsDisable bool
+	st         *hostState
 }
 
 // Health flags: a host is healthy when none is set.

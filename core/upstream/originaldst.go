@@ -115,7 +115,7 @@ func (d *originalDst) add(dst string) *Host {
 		if closed {
 			return nil
 		}
-		h = &Host{address: addr, hostname: addr, cluster: d.c.name, weight: 1, st: d.c.newHostState(addr)}
+		h = &Host{address: addr, hostname: addr, cluster: d.c.name, weight: 1, st: d.c.newHostState(addr, false)}
 	}
 	h.st.used.Store(true)
 	next := make(map[string]*Host, len(cur)+1)
