@@ -97,6 +97,13 @@ func newContext(c Config, side Side) (*tctx, error) {
 		NextProtos:       x.alpn,
 	}
 	if side == ServerSide {
+		// No session tickets on listeners (Mozilla's server-side TLS
+		// guidance, ssl_session_tickets off): Go keeps a ticket key for 7
+		// days and advertises a 7-day TLS 1.3 ticket lifetime, so one
+		// leaked key would decrypt a week of TLS 1.2 sessions (testssl.sh:
+		// TLS_session_ticket, LOW). Every connection does a full ECDHE
+		// handshake instead.
+		x.template.SessionTicketsDisabled = true
 		switch {
 		case c.VerifyClient && c.InsecureSkip && c.RequireClientCert:
 			x.template.ClientAuth = tls.RequireAnyClientCert

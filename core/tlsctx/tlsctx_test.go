@@ -78,14 +78,7 @@ func TestCheckKnownType(t *testing.T) {
 // TestServerDefaults: TLS 1.1 and a CBC suite are refused by default;
 // TLS 1.2 with an AEAD suite and TLS 1.3 are served.
 func TestServerDefaults(t *testing.T) {
-	ca := tlstest.NewCA(t, "ca")
-	leaf := ca.Leaf(t, tlstest.LeafOptions{DNS: []string{"a.test"}})
-	s, err := NewServer([]Config{{Status: true, CertChain: string(leaf.CertPEM), PrivateKey: string(leaf.KeyPEM)}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	addr, _ := serve(t, s)
+	addr, ca := serveDefaults(t)
 	pool := ca.Pool()
 	if _, err := dial(t, addr, &tls.Config{RootCAs: pool, ServerName: "a.test", MaxVersion: tls.VersionTLS11, MinVersion: tls.VersionTLS10}); err == nil {
 		t.Fatal("TLS 1.1 accepted")

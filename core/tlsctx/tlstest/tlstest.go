@@ -16,12 +16,19 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 )
 
-var serial atomic.Int64
+// newSerial is a random 128-bit serial number, as public CAs issue (at
+// least 64 bits of entropy; testssl.sh flags shorter ones).
+func newSerial(t testing.TB) *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.Add(n, big.NewInt(1))
+}
 
 // CA is a certificate authority.
 type CA struct {
@@ -53,7 +60,7 @@ func NewCA(t testing.TB, cn string) *CA {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial.Add(1)),
+		SerialNumber:          newSerial(t),
 		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
@@ -84,6 +91,12 @@ type LeafOptions struct {
 	URIs []string
 	// EKU defaults to server and client auth.
 	EKU []x509.ExtKeyUsage
+	// Validity is how long the certificate is valid from now; 0 means 24
+	// hours.
+	Validity time.Duration
+	// CRL is the certificate's CRL distribution points (never fetched by
+	// the tests).
+	CRL []string
 }
 
 // Leaf issues a certificate.
@@ -93,18 +106,23 @@ func (ca *CA) Leaf(t testing.TB, o LeafOptions) *Leaf {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.Validity == 0 {
+		o.Validity = 24 * time.Hour
+	}
 	if o.EKU == nil {
 		o.EKU = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial.Add(1)),
+		SerialNumber: newSerial(t),
 		Subject:      pkix.Name{CommonName: o.CN},
 		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotAfter:     time.Now().Add(o.Validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  o.EKU,
 		DNSNames:     o.DNS,
 		IPAddresses:  o.IPs,
+
+		CRLDistributionPoints: o.CRL,
 	}
 	for _, u := range o.URIs {
 		pu, err := url.Parse(u)
