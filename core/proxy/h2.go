@@ -161,3 +161,10 @@ func (a connAdapter) RemoteAddr() net.Addr               { return a.c.RemoteAddr
 func (a connAdapter) SetDeadline(t time.Time) error      { return a.c.RawConn().SetDeadline(t) }
 func (a connAdapter) SetReadDeadline(t time.Time) error  { return a.c.SetReadDeadline(t) }
 func (a connAdapter) SetWriteDeadline(t time.Time) error { return a.c.RawConn().SetWriteDeadline(t) }
+
+// CloseWrite lets the codec close politely after its last GOAWAY (FIN,
+// then read and drop what the client still sends): a plain Close with
+// unread input sends a TCP reset, which destroys the GOAWAY and the
+// REFUSED_STREAMs in the client's buffer, so the client sees a reset
+// instead of a refusal it may retry (hot upgrade, drain).
+func (a connAdapter) CloseWrite() error { return a.c.CloseWrite() }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // origin is the upstream of the lifecycle tests: GET answers "ok <i>" for
@@ -77,10 +81,28 @@ const (
 	keepAlive loadMix = iota // GET on reused connections
 	newConn                  // GET, a new connection per request
 	postBody                 // POST with a random body on reused connections
+	h2Prior                  // GET over h2c with prior knowledge (x/net/http2)
 )
 
 func (m loadMix) String() string {
-	return [...]string{"keepalive", "newconn", "post"}[m]
+	return [...]string{"keepalive", "newconn", "post", "h2c"}[m]
+}
+
+// loadTransport is the client transport of mix. For h2c it is x/net's
+// HTTP/2 transport dialling plain TCP: it retries by itself a request the
+// server refused unprocessed (GOAWAY with a lower last stream id, or
+// REFUSED_STREAM), which is safe; any other error counts as a failure.
+func loadTransport(mix loadMix, workers int) (http.RoundTripper, func()) {
+	if mix == h2Prior {
+		tr := &http2.Transport{AllowHTTP: true,
+			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}}
+		return tr, tr.CloseIdleConnections
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: workers, DisableKeepAlives: mix == newConn, IdleConnTimeout: time.Minute}
+	return tr, tr.CloseIdleConnections
 }
 
 // loadResult counts the requests of a load run.
@@ -113,7 +135,7 @@ func (r *loadResult) String() string {
 func runLoad(addr string, mix loadMix, rps int, stop <-chan struct{}) *loadResult {
 	const workers = 16
 	res := &loadResult{gens: map[string]int64{}}
-	tr := &http.Transport{MaxIdleConnsPerHost: workers, DisableKeepAlives: mix == newConn, IdleConnTimeout: time.Minute}
+	tr, closeIdle := loadTransport(mix, workers)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	interval := time.Duration(workers) * time.Second / time.Duration(rps)
 	var seq atomic.Int64
@@ -155,6 +177,8 @@ func runLoad(addr string, mix loadMix, rps int, stop <-chan struct{}) *loadResul
 					res.fail("request %s: body: %v", i, err)
 				case resp.StatusCode != 200 || string(b) != want:
 					res.fail("request %s: %d %.60q", i, resp.StatusCode, b)
+				case (mix == h2Prior) != (resp.ProtoMajor == 2):
+					res.fail("request %s: answered over %s", i, resp.Proto)
 				default:
 					res.ok.Add(1)
 					res.mu.Lock()
@@ -165,7 +189,7 @@ func runLoad(addr string, mix loadMix, rps int, stop <-chan struct{}) *loadResul
 		}()
 	}
 	wg.Wait()
-	tr.CloseIdleConnections()
+	closeIdle()
 	return res
 }
 

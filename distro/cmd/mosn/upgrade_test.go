@@ -238,7 +238,7 @@ func waitGone(t *testing.T, pid int, since time.Time) {
 // process in turn.
 func TestHotUpgradeUnderLoad(t *testing.T) {
 	bin, _ := buildBinary(t)
-	for _, mix := range []loadMix{keepAlive, newConn, postBody} {
+	for _, mix := range []loadMix{keepAlive, newConn, postBody, h2Prior} {
 		t.Run(mix.String(), func(t *testing.T) {
 			e := newUpgradeEnv(t, bin)
 			a := e.start(t, e.cfg)
