@@ -27,11 +27,10 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/seed405ffdea/mosn/api"
+	"github.com/seed405ffdea/mosn/istio-adapter/internal/grpcdial"
 )
 
 var _ api.SecretProvider = (*Client)(nil)
@@ -78,17 +77,8 @@ func New(o Options) (*Client, error) {
 	if o.Target == "" {
 		return nil, errors.New("sds: no target")
 	}
-	if o.BackoffBase <= 0 {
-		o.BackoffBase = 500 * time.Millisecond
-	}
-	if o.BackoffMax <= 0 {
-		o.BackoffMax = 30 * time.Second
-	}
-	conn, err := grpc.NewClient(o.Target, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: o.BackoffBase, Multiplier: 1.6, Jitter: 0.2, MaxDelay: o.BackoffMax},
-			MinConnectTimeout: 5 * time.Second,
-		})}, o.DialOptions...)...)
+	o.BackoffBase, o.BackoffMax = grpcdial.Backoff(o.BackoffBase, o.BackoffMax)
+	conn, err := grpcdial.Client(o.Target, o.BackoffBase, o.BackoffMax, o.DialOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("sds: %w", err)
 	}

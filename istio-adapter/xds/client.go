@@ -14,9 +14,7 @@ import (
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -24,12 +22,13 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"github.com/seed405ffdea/mosn/istio-adapter/internal/grpcdial"
 )
 
 // Defaults of Options.
 const (
-	DefaultBackoffBase = 500 * time.Millisecond
-	DefaultBackoffMax  = 30 * time.Second
+	DefaultBackoffBase = grpcdial.DefaultBackoffBase
+	DefaultBackoffMax  = grpcdial.DefaultBackoffMax
 )
 
 // Options configure a Client.
@@ -88,14 +87,8 @@ func NewClient(o Options) (*Client, error) {
 	case o.Controller == nil:
 		return nil, errors.New("xds: no controller")
 	}
-	if o.BackoffBase <= 0 {
-		o.BackoffBase = DefaultBackoffBase
-	}
-	if o.BackoffMax <= 0 {
-		o.BackoffMax = DefaultBackoffMax
-	}
-	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), connectParams(o.BackoffBase, o.BackoffMax)}, o.DialOptions...)
-	conn, err := grpc.NewClient(o.Target, opts...)
+	o.BackoffBase, o.BackoffMax = grpcdial.Backoff(o.BackoffBase, o.BackoffMax)
+	conn, err := grpcdial.Client(o.Target, o.BackoffBase, o.BackoffMax, o.DialOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("xds: %w", err)
 	}
@@ -288,13 +281,6 @@ func (c *Client) loop(ctx context.Context, p protocol) (bool, error) {
 
 // connectParams makes grpc's own reconnect backoff (the transport under
 // the stream) follow the client's, instead of grpc's default 1s–120s.
-func connectParams(base, maxDelay time.Duration) grpc.DialOption {
-	return grpc.WithConnectParams(grpc.ConnectParams{
-		Backoff:           backoff.Config{BaseDelay: base, Multiplier: 1.6, Jitter: 0.2, MaxDelay: maxDelay},
-		MinConnectTimeout: 5 * time.Second,
-	})
-}
-
 func tickEvery(timeout time.Duration) time.Duration {
 	if timeout <= 0 {
 		return time.Second
