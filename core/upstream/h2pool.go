@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
@@ -88,38 +87,16 @@ func (hp *H2Pool) Get(ctx context.Context) (*UpConn, error) {
 	}
 }
 
-// dial opens a connection within the pool's and the cluster's limits.
+// dial opens a connection within the pool's and the cluster's limits
+// (Pool.Dial: breakers, connect timeout, TLS) and waits for the server's
+// SETTINGS.
 func (hp *H2Pool) dial(ctx context.Context) (*h2.ClientConn, error) {
 	p := hp.p
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil, errors.New("upstream: pool closed")
-	}
-	if p.opts.MaxConns > 0 && p.open >= p.opts.MaxConns {
-		p.mu.Unlock()
-		return nil, ErrOverflow
-	}
-	lim := p.lim
-	if lim != nil && !lim.reserve(&lim.conns, lim.maxConns) {
-		p.mu.Unlock()
-		return nil, ErrOverflow
-	}
-	p.open++
-	p.openCount.Store(int64(p.open))
-	p.dials.Add(1)
-	p.mu.Unlock()
-	d := net.Dialer{Timeout: p.opts.ConnectTimeout}
-	raw, err := d.DialContext(ctx, p.opts.Network, p.addr)
+	uc, err := p.Dial(ctx)
 	if err != nil {
-		p.mu.Lock()
-		p.dropLocked(1)
-		p.mu.Unlock()
-		return nil, fmt.Errorf("%w: %s: %w", ErrConnectFailed, p.addr, err)
+		return nil, err
 	}
-	if tc, ok := raw.(*net.TCPConn); ok {
-		tc.SetNoDelay(true)
-	}
+	raw := uc.Conn
 	cc := h2.NewClientConn(raw, hp.cfg)
 	wctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
 	defer cancel()
